@@ -1,0 +1,5 @@
+"""`python -m keyguard`."""
+
+from keyguard.cli import main
+
+raise SystemExit(main())

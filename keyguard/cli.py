@@ -1,0 +1,64 @@
+"""Command line: turns arguments into a frozen config, runs a source, maps errors to exit codes.
+
+`main()` answers `--version` before importing anything heavy, so hooks and scripts that probe the
+version stay fast; everything else is imported when a command runs.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+
+from keyguard import __version__
+from keyguard.errors import ExitCode, KeyguardError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("--version", "-V"):
+        print(f"keyguard {__version__}")
+        return ExitCode.CLEAN
+    debug = "--debug" in args
+    try:
+        import typer
+        from typer._click.exceptions import ClickException
+
+        from keyguard.commands import app
+    except Exception:  # pragma: no cover - a broken install
+        _report_crash(debug)
+        return ExitCode.CRASH
+    try:
+        result = app(args, standalone_mode=False, prog_name="keyguard")
+    except typer.Exit as stop:
+        return int(stop.exit_code)
+    except typer.Abort:
+        print("keyguard: interrupted", file=sys.stderr)
+        return ExitCode.INCOMPLETE
+    except ClickException as problem:
+        problem.show(file=sys.stderr)
+        return ExitCode.USAGE
+    except KeyguardError as problem:
+        print(f"keyguard: error: {problem}", file=sys.stderr)
+        return problem.exit_code
+    except KeyboardInterrupt:
+        print("keyguard: interrupted", file=sys.stderr)
+        return ExitCode.INCOMPLETE
+    except Exception:
+        _report_crash(debug)
+        return ExitCode.CRASH
+    return int(result) if isinstance(result, int) else ExitCode.CLEAN
+
+
+def _report_crash(debug: bool) -> None:
+    kind, value, _ = sys.exc_info()
+    name = kind.__name__ if kind else "error"
+    # The message of an internal error could quote scanned content, so only its type is shown
+    # unless the user asks for the whole traceback.
+    print(
+        f"keyguard: internal error ({name}); the scan did not complete. "
+        "Run again with --debug for details.",
+        file=sys.stderr,
+    )
+    if debug:
+        traceback.print_exception(value)

@@ -1,0 +1,170 @@
+"""The typer application: `keyguard scan`, `keyguard signatures check|list`."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from keyguard import __version__
+from keyguard.errors import ExitCode, UsageError
+
+app = typer.Typer(
+    name="keyguard",
+    help="Find leaked credentials and private keys in files and git history.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+signatures_app = typer.Typer(help="Inspect and check rule files.", no_args_is_help=True)
+app.add_typer(signatures_app, name="signatures")
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"keyguard {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
+) -> None:
+    """keyguard: secrets scanning and key hygiene for git."""
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Report format.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.")
+]
+ShowOpt = Annotated[
+    bool, typer.Option("--show-secrets", help="Show full secret values (redacted by default).")
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config file (default: .keyguard.toml or pyproject.toml)."),
+]
+NoConfigOpt = Annotated[bool, typer.Option("--no-config", help="Ignore configuration files.")]
+JobsOpt = Annotated[
+    int, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")
+]
+MatcherOpt = Annotated[
+    str, typer.Option("--matcher", help="Keyword matcher: auto, pyahocorasick or hyperscan.")
+]
+
+
+@app.command()
+def scan(
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="Files or directories to scan ('-' reads stdin).")
+    ] = None,
+    output_format: FormatOpt = Format.text,
+    output: OutputOpt = None,
+    show_secrets: ShowOpt = False,
+    all_files: Annotated[
+        bool,
+        typer.Option("--all-files", help="Scan ignored files too (default: honour .gitignore)."),
+    ] = False,
+    max_file_size: Annotated[
+        str | None,
+        typer.Option("--max-file-size", help="Skip files larger than this (default 10MB)."),
+    ] = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+    jobs: JobsOpt = 0,
+    matcher: MatcherOpt = "auto",
+) -> int:
+    """Scan files and directories (the working tree) for secrets."""
+    from keyguard.run import ScanRequest, run_scan
+
+    targets = paths or ["."]
+    if "-" in targets and len(targets) > 1:
+        raise UsageError("'-' (stdin) cannot be combined with other paths")
+    request = ScanRequest(
+        targets=tuple(targets),
+        output_format=output_format.value,
+        output=output,
+        show_secrets=show_secrets,
+        all_files=all_files,
+        max_file_size=max_file_size,
+        config=config,
+        no_config=no_config,
+        jobs=jobs,
+        matcher=matcher,
+    )
+    return run_scan(request)
+
+
+@signatures_app.command("check")
+def signatures_check(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Rule files to check (default: the built-in rules).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for generated examples.")] = None,
+    matcher: MatcherOpt = "auto",
+) -> int:
+    """Run every rule's examples and negative examples through the whole engine."""
+    from keyguard.check import check_rules
+    from keyguard.engine import compile_ruleset
+    from keyguard.signatures import Ruleset, load_builtin, load_file
+
+    builtin = load_builtin()
+    extra = [rule for path in files or [] for rule in load_file(path)]
+    checked_ids = {r.id for r in extra} if files else {r.id for r in builtin}
+    extra_ids = {r.id for r in extra}
+    # Check user rules alongside the built-ins, as a scan would run them.
+    rules = [r for r in builtin if r.id not in extra_ids] + extra
+    compiled = compile_ruleset(Ruleset.of(rules), matcher)
+    problems = [p for p in check_rules(compiled, seed) if p.rule_id in checked_ids]
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    typer.echo(
+        f"{len(checked_ids)} rules checked, "
+        f"{sum(len(r.examples) + len(r.negative_examples) for r in rules if r.id in checked_ids)} "
+        f"examples, {len(problems)} problem{'s' * (len(problems) != 1)}"
+    )
+    return ExitCode.FINDINGS if problems else ExitCode.CLEAN
+
+
+@signatures_app.command("list")
+def signatures_list(
+    output_format: FormatOpt = Format.text,
+) -> int:
+    """List the built-in rules."""
+    import json
+
+    from keyguard.signatures import load_builtin
+
+    rules = load_builtin()
+    if output_format is Format.text:
+        for rule in rules:
+            typer.echo(f"{rule.id:40} {rule.category:12} {rule.severity:9} {rule.title}")
+        typer.echo(f"{len(rules)} rules")
+    else:
+        rows = [
+            {
+                "id": r.id,
+                "title": r.title,
+                "provider": r.provider,
+                "category": r.category,
+                "severity": r.severity,
+            }
+            for r in rules
+        ]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    return ExitCode.CLEAN

@@ -1,0 +1,344 @@
+"""The pure core: bytes + a compiled ruleset -> findings. No files, git, printing or globals.
+
+Pipeline for one blob: keyword prefilter (one automaton pass) -> each candidate rule's pattern in
+windows around its hits -> length, entropy and checksum checks -> false-positive filters ->
+overlap resolution (the most specific rule wins a span). Base64 runs that hold a derived keyword,
+and percent-encoded lines, are decoded and scanned again (bounded depth).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import regex
+
+from keyguard.entropy import shannon
+from keyguard.filters import Candidate, rejecting_filter
+from keyguard.matcher import Backend, Keyword, build_keywords, make_backend
+from keyguard.model import Finding
+from keyguard.signatures import Rule, Ruleset
+from keyguard.validators import VALIDATORS
+
+BEFORE = 256  # bytes of context a window reaches back from a keyword hit (same line)
+AFTER = 1024  # bytes it reaches forward (same line)
+MAX_DEPTH = 2  # nested decodings (base64 inside percent-encoding, ...)
+MAX_DECODE = 1 << 20  # longest encoded run we decode
+REGEX_TIMEOUT = (
+    2.0  # seconds one window may take: a catastrophic pattern ends the rule, not the scan
+)
+_B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
+_PERCENT = regex.compile(rb"%[0-9A-Fa-f]{2}")
+_CONFIDENCE_RANK = {"high": 2, "medium": 1, "low": 0}
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRuleset:
+    ruleset: Ruleset
+    keywords: tuple[Keyword, ...]
+    backend: Backend
+    path_patterns: tuple[tuple[regex.Pattern[str], ...], ...]  # per rule
+    path_only: tuple[int, ...]  # rules without keywords: run on every file their paths match
+    specificity: tuple[int, ...]
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return self.ruleset.rules
+
+
+def compile_ruleset(ruleset: Ruleset, matcher: str = "auto") -> CompiledRuleset:
+    rules = ruleset.rules
+    keywords = tuple(build_keywords([r.keywords for r in rules]))
+    return CompiledRuleset(
+        ruleset=ruleset,
+        keywords=keywords,
+        backend=make_backend(keywords, matcher),
+        path_patterns=tuple(tuple(regex.compile(p) for p in r.paths) for r in rules),
+        path_only=tuple(i for i, r in enumerate(rules) if not r.keywords),
+        specificity=tuple(_specificity(r) for r in rules),
+    )
+
+
+def _specificity(rule: Rule) -> int:
+    if rule.generic:
+        return 0
+    return 1 + (rule.validator is not None) + bool(rule.paths) + (rule.category == "root-key")
+
+
+@dataclass(slots=True)
+class ScanResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # non-fatal problems: the scan is incomplete
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    rule: int
+    start: int  # match span in the scanned buffer
+    end: int
+    secret_start: int
+    secret_end: int
+    secret: str
+    confidence: str
+    decoded: str | None
+
+
+def scan(data: bytes, path: str, compiled: CompiledRuleset) -> ScanResult:
+    """All findings in one blob of bytes (any bytes: invalid UTF-8, CRLF, NULs are fine)."""
+    result = ScanResult()
+    raws = _scan_buffer(data, path, compiled, 0, result.errors)
+    raws = _resolve_overlaps(raws, compiled.specificity)
+    result.findings = _locate(data, path, raws, compiled.rules)
+    return result
+
+
+def _scan_buffer(
+    data: bytes, path: str, compiled: CompiledRuleset, depth: int, errors: list[str]
+) -> list[_Raw]:
+    rules = compiled.rules
+    windows: dict[int, list[tuple[int, int]]] = {}
+    decode_runs: set[tuple[int, int]] = set()
+    percent_lines: set[tuple[int, int]] = set()
+    path_ok: dict[int, bool] = {}
+    size = len(data)
+
+    def applies(rule_index: int) -> bool:
+        known = path_ok.get(rule_index)
+        if known is None:
+            patterns = compiled.path_patterns[rule_index]
+            known = not patterns or any(p.search(path) for p in patterns)
+            path_ok[rule_index] = known
+        return known
+
+    for start, end, kw_index in compiled.backend.hits(data):
+        keyword = compiled.keywords[kw_index]
+        if keyword.derived:
+            if depth < MAX_DEPTH:
+                decode_runs.add(_base64_run(data, start, end))
+            continue
+        line_start = data.rfind(b"\n", 0, start) + 1
+        line_end = data.find(b"\n", end)
+        if line_end < 0:
+            line_end = size
+        if depth < MAX_DEPTH and b"%" in data[line_start:line_end]:
+            percent_lines.add((max(line_start, start - AFTER), min(line_end, end + AFTER)))
+        for rule_index in keyword.rules:
+            if not applies(rule_index):
+                continue
+            rule = rules[rule_index]
+            w_start = max(line_start, start - BEFORE)
+            if rule.multiline:
+                w_end = min(size, line_start + rule.max_span)
+            else:
+                w_end = min(line_end, end + AFTER)
+            windows.setdefault(rule_index, []).append((w_start, w_end))
+    for rule_index in compiled.path_only:
+        if applies(rule_index):
+            windows.setdefault(rule_index, []).append((0, size))
+
+    raws: list[_Raw] = []
+    for rule_index, spans in windows.items():
+        raws.extend(_run_rule(data, rule_index, rules[rule_index], _merge(spans), errors))
+    for run_start, run_end in sorted(decode_runs):
+        raws.extend(_scan_decoded_base64(data, run_start, run_end, path, compiled, depth, errors))
+    for line_start, line_end in sorted(percent_lines):
+        raws.extend(_scan_percent(data, line_start, line_end, path, compiled, depth, errors))
+    return raws
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _run_rule(
+    data: bytes, rule_index: int, rule: Rule, spans: list[tuple[int, int]], errors: list[str]
+) -> list[_Raw]:
+    pattern = rule.compiled()
+    has_group = "secret" in pattern.groupindex
+    found: list[_Raw] = []
+    seen: set[tuple[int, int]] = set()
+    head: str | None = None
+    for w_start, w_end in spans:
+        try:
+            matches = list(pattern.finditer(data, w_start, w_end, timeout=REGEX_TIMEOUT))
+        except TimeoutError:
+            errors.append(f"rule {rule.id}: pattern timed out (catastrophic backtracking?)")
+            continue
+        for match in matches:
+            s_start, s_end = match.span("secret") if has_group else match.span()
+            if s_start < 0 or (s_start, s_end) in seen:
+                continue
+            seen.add((s_start, s_end))
+            secret = data[s_start:s_end].decode("utf-8", "replace")
+            confidence = _check(rule, secret)
+            if confidence is None:
+                continue
+            if head is None:
+                head = data[:4096].lower().decode("utf-8", "replace")
+            line_start = data.rfind(b"\n", 0, match.start()) + 1
+            line_end = data.find(b"\n", match.start(), match.start() + 4096)
+            line = data[line_start : line_end if line_end >= 0 else line_start + 4096]
+            if b"keyguard:allow" in line:
+                continue  # an inline allow comment suppresses the line
+            candidate = Candidate(
+                secret=secret,
+                match=match.group().decode("utf-8", "replace"),
+                line=line.decode("utf-8", "replace"),
+                head=head,
+            )
+            if rejecting_filter(candidate, rule.active_filters()) is not None:
+                continue
+            found.append(
+                _Raw(
+                    rule_index, match.start(), match.end(), s_start, s_end, secret, confidence, None
+                )
+            )
+    return found
+
+
+def _check(rule: Rule, secret: str) -> str | None:
+    """The finding's confidence after the rule's checks, or None when a check rejects it."""
+    if len(secret) < rule.min_length:
+        return None
+    if rule.entropy is not None and shannon(secret) < rule.entropy:
+        return None
+    if rule.validator is not None and not VALIDATORS[rule.validator].check(secret):
+        # A failed checksum lowers confidence instead of hiding the value: random data in a
+        # provider's shape is usually test data, but worth a look.
+        return "low"
+    return rule.confidence
+
+
+def _base64_run(data: bytes, start: int, end: int) -> tuple[int, int]:
+    lo = start
+    floor = max(0, start - MAX_DECODE)
+    while lo > floor and data[lo - 1] in _B64_CHARS:
+        lo -= 1
+    hi = end
+    ceiling = min(len(data), end + MAX_DECODE)
+    while hi < ceiling and data[hi] in _B64_CHARS:
+        hi += 1
+    return lo, hi
+
+
+def _decode_base64(encoded: bytes) -> bytes | None:
+    text = encoded.replace(b"-", b"+").replace(b"_", b"/")
+    text = text[: len(text) - len(text) % 4 if len(text) % 4 == 1 else len(text)]
+    try:
+        decoded = base64.b64decode(text + b"=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in decoded[:512])
+    return decoded if decoded and printable >= 0.9 * min(len(decoded), 512) else None
+
+
+def _scan_decoded_base64(
+    data: bytes,
+    run_start: int,
+    run_end: int,
+    path: str,
+    compiled: CompiledRuleset,
+    depth: int,
+    errors: list[str],
+) -> list[_Raw]:
+    decoded = _decode_base64(data[run_start:run_end])
+    if decoded is None:
+        return []
+    inner = _scan_buffer(decoded, path, compiled, depth + 1, errors)
+    return [_relocate(r, run_start, run_end, "base64") for r in inner]
+
+
+def _scan_percent(
+    data: bytes,
+    start: int,
+    end: int,
+    path: str,
+    compiled: CompiledRuleset,
+    depth: int,
+    errors: list[str],
+) -> list[_Raw]:
+    chunk = data[start:end]
+    if not _PERCENT.search(chunk):
+        return []
+    decoded = urllib.parse.unquote_to_bytes(chunk)
+    inner = _scan_buffer(decoded, path, compiled, depth + 1, errors)
+    return [_relocate(r, start, end, "percent") for r in inner]
+
+
+def _relocate(raw: _Raw, start: int, end: int, how: str) -> _Raw:
+    """A finding inside decoded content is reported at the encoded span it came from."""
+    decoded = how if raw.decoded is None else f"{how}+{raw.decoded}"
+    return _Raw(raw.rule, start, end, start, end, raw.secret, raw.confidence, decoded)
+
+
+def _resolve_overlaps(raws: list[_Raw], specificity: Sequence[int]) -> list[_Raw]:
+    """One finding per secret span: the most specific rule, then the surest, then the longest."""
+    if len(raws) < 2:
+        return raws
+
+    def score(r: _Raw) -> tuple[int, int, int, int, int]:
+        plain = r.decoded is None
+        return (
+            specificity[r.rule],
+            _CONFIDENCE_RANK[r.confidence],
+            plain,
+            r.end - r.start,
+            -r.rule,
+        )
+
+    kept: list[_Raw] = []
+    for raw in sorted(raws, key=score, reverse=True):
+        if any(raw.secret_start < k.secret_end and k.secret_start < raw.secret_end for k in kept):
+            continue
+        kept.append(raw)
+    kept.sort(key=lambda r: (r.secret_start, r.rule))
+    return kept
+
+
+def _locate(data: bytes, path: str, raws: list[_Raw], rules: Sequence[Rule]) -> list[Finding]:
+    findings: list[Finding] = []
+    for raw in raws:
+        line, column = _line_col(data, raw.secret_start)
+        end_line, end_column = _line_col(data, raw.secret_end)
+        rule = rules[raw.rule]
+        findings.append(
+            Finding(
+                rule_id=rule.id,
+                title=rule.title,
+                category=rule.category,
+                severity=rule.severity,
+                confidence=raw.confidence,
+                path=path,
+                line=line,
+                column=column,
+                end_line=end_line,
+                end_column=end_column,
+                secret=raw.secret,
+                decoded=raw.decoded,
+                remediation=rule.remediation,
+            )
+        )
+    return findings
+
+
+def _line_col(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    return data.count(b"\n", 0, offset) + 1, column
+
+
+def compile_default(matcher: str = "auto") -> CompiledRuleset:
+    from keyguard.signatures import load_builtin
+
+    return compile_ruleset(Ruleset.of(load_builtin()), matcher)

@@ -1,0 +1,72 @@
+"""Findings and where they came from: frozen values, no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """The commit a history finding was introduced in."""
+
+    sha: str
+    author: str
+    date: str  # ISO 8601 author date
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_id: str
+    title: str
+    category: str
+    severity: str
+    confidence: str
+    path: str  # relative to the scanned root, forward slashes
+    line: int  # 1-based
+    column: int  # 1-based, in characters
+    end_line: int
+    end_column: int
+    secret: str = field(repr=False)  # never rendered unless --show-secrets
+    decoded: str | None = None  # "base64" / "percent" when found inside an encoded value
+    commit: Commit | None = None
+    first_seen: str | None = None
+    age_days: int | None = None
+    in_head: bool | None = None
+    remediation: str = "generic-secret"
+
+    @property
+    def secret_hash(self) -> str:
+        return secret_hash(self.secret)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.rule_id, self.secret, self.path)
+
+    @property
+    def preview(self) -> str:
+        return redact(self.secret)
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def normalise_path(path: str) -> str:
+    path = path.replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return path
+
+
+def fingerprint(rule_id: str, secret: str, path: str) -> str:
+    # No line number: a fingerprint must survive edits above the secret (baselines key on it).
+    material = f"{rule_id}\0{secret_hash(secret)}\0{normalise_path(path)}"
+    return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def redact(secret: str) -> str:
+    """A preview that never shows more than a quarter of the secret, and at most 4 characters."""
+    shown = min(4, len(secret) // 4)
+    return f"{secret[:shown]}…({len(secret)})"

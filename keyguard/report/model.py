@@ -1,0 +1,86 @@
+"""What every reporter renders: findings plus the scan's statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from keyguard import __version__
+from keyguard.model import Finding
+
+SCHEMA = "keyguard.report/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    kind: str  # "worktree", "history", ...
+    targets: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    files: int
+    bytes: int
+    skipped: dict[str, int]
+    errors: tuple[str, ...]
+    seconds: float
+    rules: int
+    ruleset: str
+    matcher: str
+    extra: dict[str, Any] | None = None  # source-specific statistics (commits, blobs, ...)
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+
+def finding_dict(finding: Finding, show_secrets: bool) -> dict[str, Any]:
+    commit = finding.commit
+    entry: dict[str, Any] = {
+        "rule_id": finding.rule_id,
+        "title": finding.title,
+        "category": finding.category,
+        "severity": finding.severity,
+        "confidence": finding.confidence,
+        "path": finding.path,
+        "line": finding.line,
+        "column": finding.column,
+        "end_line": finding.end_line,
+        "end_column": finding.end_column,
+        "commit": commit.sha if commit else None,
+        "author": commit.author if commit else None,
+        "date": commit.date if commit else None,
+        "summary": commit.summary if commit else None,
+        "first_seen": finding.first_seen,
+        "age_days": finding.age_days,
+        "in_head": finding.in_head,
+        "decoded": finding.decoded,
+        "preview": finding.preview,
+        "fingerprint": finding.fingerprint,
+        "secret_hash": finding.secret_hash,
+        "remediation": finding.remediation,
+    }
+    if show_secrets:
+        entry["secret"] = finding.secret
+    return entry
+
+
+def scan_dict(report: Report) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": report.kind,
+        "targets": list(report.targets),
+        "files": report.files,
+        "bytes": report.bytes,
+        "skipped": dict(sorted(report.skipped.items())),
+        "errors": list(report.errors),
+        "duration_seconds": round(report.seconds, 3),
+        "complete": report.complete,
+        "findings": len(report.findings),
+        "rules": report.rules,
+        "ruleset": report.ruleset,
+        "matcher": report.matcher,
+    }
+    if report.extra:
+        data.update(report.extra)
+    return data
+
+
+def tool_dict() -> dict[str, Any]:
+    return {"name": "keyguard", "version": __version__}

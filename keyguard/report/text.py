@@ -1,0 +1,96 @@
+"""`--format text`: findings grouped by secret (one leaked key, all its places), then a summary."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from keyguard.model import Finding
+from keyguard.report.model import Report
+
+_SEVERITY_STYLE = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "cyan",
+    "info": "dim",
+}
+
+
+def group_by_secret(findings: Sequence[Finding]) -> list[list[Finding]]:
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault((finding.secret_hash, finding.rule_id), []).append(finding)
+    order = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+    return sorted(
+        groups.values(),
+        key=lambda g: (order.get(g[0].severity, 9), g[0].rule_id, g[0].path, g[0].line),
+    )
+
+
+def format_text(report: Report, show_secrets: bool = False, color: bool = False) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        width=120,
+        highlight=False,
+        soft_wrap=True,
+    )
+    render(console, report, show_secrets)
+    return buffer.getvalue()
+
+
+def render(console: Console, report: Report, show_secrets: bool) -> None:
+    for group in group_by_secret(report.findings):
+        first = group[0]
+        value = first.secret if show_secrets else first.preview
+        header = Text()
+        header.append(f"{first.severity.upper():8}", style=_SEVERITY_STYLE.get(first.severity, ""))
+        header.append(f" {first.title}", style="bold")
+        header.append(f"  [{first.rule_id}]", style="dim")
+        header.append(f"  {value}")
+        if first.confidence != "high":
+            header.append(f"  ({first.confidence} confidence)", style="dim")
+        console.print(header)
+        for finding in group:
+            where = f"    {escape(finding.path)}:{finding.line}:{finding.column}"
+            if finding.commit is not None:
+                where += f"  {finding.commit.sha[:12]} {finding.commit.date[:10]} {escape(finding.commit.author)}"
+            if finding.decoded:
+                where += f"  (in {finding.decoded}-encoded data)"
+            console.print(where, markup=True)
+    console.print(Text(summary_line(report), style="bold" if report.findings else ""))
+    for error in report.errors[:20]:
+        console.print(Text(f"error: {error}", style="red"))
+    if len(report.errors) > 20:
+        console.print(Text(f"... and {len(report.errors) - 20} more errors", style="red"))
+
+
+def summary_line(report: Report) -> str:
+    secrets = len({(f.secret_hash, f.rule_id) for f in report.findings})
+    parts = [
+        f"{len(report.findings)} finding{'s' * (len(report.findings) != 1)}"
+        f" ({secrets} secret{'s' * (secrets != 1)})",
+        f"{report.files} files, {_size(report.bytes)} scanned in {report.seconds:.2f}s",
+    ]
+    if report.skipped:
+        skipped = ", ".join(f"{n} {why}" for why, n in sorted(report.skipped.items()))
+        parts.append(f"skipped: {skipped}")
+    if report.errors:
+        parts.append(f"INCOMPLETE: {len(report.errors)} error{'s' * (len(report.errors) != 1)}")
+    return "; ".join(parts)
+
+
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{count} B"

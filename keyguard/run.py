@@ -1,0 +1,129 @@
+"""Glue for the commands: config + rules + source + engine + reporter -> exit code."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from keyguard import config as config_mod
+from keyguard.engine import CompiledRuleset, compile_ruleset
+from keyguard.errors import ConfigError, ExitCode, UsageError
+from keyguard.model import Finding
+from keyguard.report import FORMATS, Report
+from keyguard.scanner import Outcome, default_jobs, scan_bytes, scan_files
+from keyguard.signatures import Ruleset, load_builtin
+from keyguard.sources.worktree import walk
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRequest:
+    targets: tuple[str, ...]
+    output_format: str = "text"
+    output: Path | None = None
+    show_secrets: bool = False
+    all_files: bool = False
+    max_file_size: str | None = None
+    config: Path | None = None
+    no_config: bool = False
+    jobs: int = 0
+    matcher: str = "auto"
+
+
+def load_config(explicit: Path | None, no_config: bool, root: Path) -> config_mod.Config:
+    if no_config:
+        return config_mod.Config()
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: configuration file not found")
+        return config_mod.load(explicit)
+    found = config_mod.discover(root)
+    return config_mod.load(found) if found else config_mod.Config()
+
+
+def build_rules(cfg: config_mod.Config, matcher: str) -> CompiledRuleset:
+    rules = load_builtin()
+    known = {r.id for r in rules} | {r.id for r in cfg.rules}
+    unknown = sorted(cfg.disabled - known)
+    if unknown:
+        raise ConfigError(f"{cfg.source}: `disable` names unknown rule(s): {', '.join(unknown)}")
+    overridden = {r.id for r in cfg.rules}
+    merged = [r for r in rules if r.id not in overridden] + list(cfg.rules)
+    active = [r for r in merged if r.id not in cfg.disabled]
+    try:
+        return compile_ruleset(Ruleset.of(active), matcher)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def run_scan(request: ScanRequest) -> int:
+    stdin = request.targets == ("-",)
+    root = Path.cwd() if stdin else Path(request.targets[0])
+    cfg = load_config(request.config, request.no_config, root)
+    max_size = (
+        config_mod.parse_size(request.max_file_size, "--max-file-size")
+        if request.max_file_size is not None
+        else cfg.max_file_size
+    )
+    compiled = build_rules(cfg, request.matcher)
+    if stdin:
+        outcome = scan_bytes(sys.stdin.buffer.read(), "<stdin>", compiled)
+    else:
+        listing = walk(
+            [Path(t) for t in request.targets], all_files=request.all_files, max_size=max_size
+        )
+        if not listing.files and listing.errors and len(listing.errors) == len(request.targets):
+            raise UsageError("; ".join(listing.errors))
+        outcome = scan_files(listing, compiled, request.jobs or default_jobs())
+    findings = [f for f in outcome.findings if not cfg.is_allowed(f)]
+    report = make_report("worktree", request.targets, findings, outcome, compiled)
+    emit(report, request.output_format, request.output, request.show_secrets)
+    return exit_code(report)
+
+
+def make_report(
+    kind: str,
+    targets: tuple[str, ...],
+    findings: list[Finding],
+    outcome: Outcome,
+    compiled: CompiledRuleset,
+) -> Report:
+    stats = outcome.stats
+    return Report(
+        kind=kind,
+        targets=targets,
+        findings=tuple(findings),
+        files=stats.files,
+        bytes=stats.bytes,
+        skipped=dict(stats.skipped),
+        errors=tuple(stats.errors),
+        seconds=stats.seconds,
+        rules=len(compiled.rules),
+        ruleset=compiled.ruleset.digest,
+        matcher=compiled.backend.name,
+    )
+
+
+def emit(report: Report, output_format: str, output: Path | None, show_secrets: bool) -> None:
+    from keyguard.report.text import format_text, summary_line
+
+    if output_format == "text":
+        color = output is None and sys.stdout.isatty()
+        text = format_text(report, show_secrets, color=color)
+    else:
+        text = FORMATS[output_format](report, show_secrets)
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write report: {exc.strerror or exc}") from None
+    print(summary_line(report), file=sys.stderr)
+
+
+def exit_code(report: Report) -> int:
+    if not report.complete:
+        return ExitCode.INCOMPLETE
+    return ExitCode.FINDINGS if report.findings else ExitCode.CLEAN

@@ -1,0 +1,282 @@
+"""Load and validate rule files (TOML data, see signatures/README.md) into frozen Rule objects."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from keyguard.errors import ConfigError
+from keyguard.filters import FILTERS, SHAPE, UNIVERSAL
+from keyguard.validators import VALIDATORS
+
+CATEGORIES = ("secret", "private-key", "root-key", "hygiene")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+CONFIDENCES = ("high", "medium", "low")
+
+_REQUIRED = ("id", "title", "provider", "category", "severity", "pattern", "examples")
+_KNOWN = {
+    *_REQUIRED,
+    "keywords",
+    "confidence",
+    "entropy",
+    "min_length",
+    "validator",
+    "remediation",
+    "generate",
+    "paths",
+    "multiline",
+    "max_span",
+    "filters",
+    "negative_examples",
+    "description",
+    "references",
+    "generic",
+    "example_path",
+}
+_ID = regex.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    provider: str
+    category: str
+    severity: str
+    pattern: str
+    keywords: tuple[str, ...]
+    examples: tuple[str, ...]
+    negative_examples: tuple[str, ...] = ()
+    confidence: str = "high"
+    entropy: float | None = None
+    min_length: int = 0
+    validator: str | None = None
+    remediation: str = "generic-secret"
+    generate: str | None = None
+    paths: tuple[str, ...] = ()
+    multiline: bool = False
+    max_span: int = 16384
+    filters: tuple[str, ...] = ()  # empty: the defaults for the rule kind
+    generic: bool = False
+    description: str = ""
+    example_path: str = "example.txt"  # the path examples are scanned under (for `paths` rules)
+    source: str = ""  # the file the rule came from, for error messages
+
+    def compiled(self) -> regex.Pattern[bytes]:
+        return _compile(self.pattern, self.multiline)
+
+    def active_filters(self) -> tuple[str, ...]:
+        if self.filters:
+            return self.filters
+        return UNIVERSAL + SHAPE if self.generic else UNIVERSAL
+
+
+_PATTERN_CACHE: dict[tuple[str, bool], regex.Pattern[bytes]] = {}
+
+
+def _compile(pattern: str, multiline: bool) -> regex.Pattern[bytes]:
+    key = (pattern, multiline)
+    cached = _PATTERN_CACHE.get(key)
+    if cached is None:
+        flags = regex.VERSION0 | (regex.DOTALL if multiline else 0)
+        cached = regex.compile(pattern.encode("utf-8"), flags)
+        _PATTERN_CACHE[key] = cached
+    return cached
+
+
+@dataclass(frozen=True, slots=True)
+class Ruleset:
+    rules: tuple[Rule, ...]
+    digest: str = field(default="")
+
+    @staticmethod
+    def of(rules: Iterable[Rule]) -> Ruleset:
+        ordered = tuple(rules)
+        blob = json.dumps([_rule_key(r) for r in ordered], sort_keys=True).encode()
+        return Ruleset(ordered, hashlib.sha256(blob).hexdigest()[:16])
+
+    def by_id(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
+
+def _rule_key(rule: Rule) -> list[Any]:
+    return [
+        rule.id,
+        rule.pattern,
+        list(rule.keywords),
+        rule.entropy,
+        rule.min_length,
+        rule.validator,
+        list(rule.paths),
+        rule.multiline,
+        rule.max_span,
+        list(rule.filters),
+    ]
+
+
+def builtin_rule_files() -> list[Path]:
+    """The rule files shipped with keyguard (inside the package, or the repo checkout)."""
+    packaged = resources.files("keyguard").joinpath("signatures")
+    candidates = [Path(str(packaged)), Path(__file__).resolve().parent.parent / "signatures"]
+    for folder in candidates:
+        if folder.is_dir():
+            return sorted(folder.glob("*.toml"))
+    return []
+
+
+def load_builtin() -> list[Rule]:
+    rules: list[Rule] = []
+    for path in builtin_rule_files():
+        rules.extend(load_file(path))
+    return rules
+
+
+def load_file(path: Path) -> list[Rule]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read rule file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return parse_rules(data.get("rule", []), str(path))
+
+
+def parse_rules(raw: object, source: str) -> list[Rule]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"{source}: `rule` must be an array of tables ([[rule]])")
+    rules = [parse_rule(entry, source, index) for index, entry in enumerate(raw)]
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise ConfigError(f"{source}: rule {rule.id!r}: duplicate id")
+        seen.add(rule.id)
+    return rules
+
+
+def parse_rule(entry: object, source: str, index: int) -> Rule:
+    if not isinstance(entry, Mapping):
+        raise ConfigError(f"{source}: rule #{index + 1} is not a table")
+    name = str(entry.get("id", f"#{index + 1}"))
+
+    def fail(problem: str) -> ConfigError:
+        return ConfigError(f"{source}: rule {name!r}: {problem}")
+
+    for key in _REQUIRED:
+        if key not in entry:
+            raise fail(f"missing required field `{key}`")
+    unknown = sorted(set(entry) - _KNOWN)
+    if unknown:
+        raise fail(f"unknown field(s): {', '.join(unknown)}")
+    rule_id = _string(entry, "id", fail)
+    if not _ID.match(rule_id):
+        raise fail("id must be lowercase words joined by '.' or '-' (e.g. github.pat)")
+    category = _choice(entry, "category", CATEGORIES, fail)
+    severity = _choice(entry, "severity", SEVERITIES, fail)
+    confidence = _choice(entry, "confidence", CONFIDENCES, fail, default="high")
+    pattern = _string(entry, "pattern", fail)
+    multiline = _bool(entry, "multiline", fail)
+    try:
+        compiled = _compile(pattern, multiline)
+    except regex.error as exc:
+        raise fail(f"pattern does not compile: {exc}") from None
+    if "secret" in compiled.groupindex and compiled.groupindex["secret"] < 1:
+        raise fail("bad `secret` group")
+    keywords = _strings(entry, "keywords", fail)
+    paths = _strings(entry, "paths", fail)
+    for path_re in paths:
+        try:
+            regex.compile(path_re)
+        except regex.error as exc:
+            raise fail(f"path pattern {path_re!r} does not compile: {exc}") from None
+    if not keywords and not paths:
+        raise fail("needs `keywords` (or `paths` for a rule that applies to whole files)")
+    if any(len(k) < 3 for k in keywords):
+        raise fail("keywords must be at least 3 characters (shorter ones match everywhere)")
+    validator = entry.get("validator")
+    if validator is not None and validator not in VALIDATORS:
+        raise fail(f"unknown validator {validator!r} (known: {', '.join(sorted(VALIDATORS))})")
+    filters = _strings(entry, "filters", fail)
+    bad_filters = sorted(set(filters) - set(FILTERS))
+    if bad_filters:
+        raise fail(f"unknown filter(s) {', '.join(bad_filters)} (known: {', '.join(FILTERS)})")
+    examples = _strings(entry, "examples", fail)
+    if not examples:
+        raise fail("needs at least one example")
+    if "{{secret}}" in " ".join(examples) and "generate" not in entry:
+        raise fail("examples use {{secret}} but the rule has no `generate` expression")
+    entropy = entry.get("entropy")
+    if entropy is not None and (not isinstance(entropy, int | float) or not 0 <= entropy <= 8):
+        raise fail("entropy must be a number from 0 to 8 (bits per character)")
+    min_length = entry.get("min_length", 0)
+    max_span = entry.get("max_span", 16384)
+    for key, value in (("min_length", min_length), ("max_span", max_span)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise fail(f"`{key}` must be a non-negative integer")
+    generate = entry.get("generate")
+    if generate is not None and not isinstance(generate, str):
+        raise fail("`generate` must be a string")
+    return Rule(
+        id=rule_id,
+        title=_string(entry, "title", fail),
+        provider=_string(entry, "provider", fail),
+        category=category,
+        severity=severity,
+        pattern=pattern,
+        keywords=keywords,
+        examples=examples,
+        negative_examples=_strings(entry, "negative_examples", fail),
+        confidence=confidence,
+        entropy=float(entropy) if entropy is not None else None,
+        min_length=int(min_length),
+        validator=validator,
+        remediation=str(entry.get("remediation", "generic-secret")),
+        generate=generate,
+        paths=paths,
+        multiline=multiline,
+        max_span=int(max_span),
+        filters=filters,
+        generic=_bool(entry, "generic", fail),
+        description=str(entry.get("description", "")),
+        example_path=str(entry.get("example_path", "example.txt")),
+        source=source,
+    )
+
+
+def _string(entry: Mapping[str, Any], key: str, fail: Any) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value:
+        raise fail(f"`{key}` must be a non-empty string")
+    return value
+
+
+def _strings(entry: Mapping[str, Any], key: str, fail: Any) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise fail(f"`{key}` must be a list of strings")
+    if not all(isinstance(v, str) and v for v in value):
+        raise fail(f"`{key}` must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _bool(entry: Mapping[str, Any], key: str, fail: Any) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise fail(f"`{key}` must be true or false")
+    return value
+
+
+def _choice(
+    entry: Mapping[str, Any], key: str, allowed: Sequence[str], fail: Any, default: str = ""
+) -> str:
+    value = entry.get(key, default)
+    if value not in allowed:
+        raise fail(f"`{key}` must be one of {', '.join(allowed)} (got {value!r})")
+    return str(value)

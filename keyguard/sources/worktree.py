@@ -1,0 +1,120 @@
+"""Files and directories on disk (`keyguard scan`): honours .gitignore inside a git work tree."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BINARY_SNIFF = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class FileRef:
+    path: Path  # where to read it
+    display: str  # how to report it: relative to the scanned root, forward slashes
+
+
+@dataclass(slots=True)
+class Walk:
+    files: list[FileRef] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+
+def is_binary(head: bytes) -> bool:
+    return b"\0" in head[:BINARY_SNIFF]
+
+
+def git_files(root: Path) -> list[str] | None:
+    """Tracked and untracked-but-not-ignored files under root, or None outside a work tree."""
+    try:
+        inside = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:
+        return None
+    if inside.returncode != 0 or inside.stdout.strip() != "true":
+        return None
+    listing = subprocess.run(
+        ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        check=False,
+    )
+    if listing.returncode != 0:
+        return None
+    names = listing.stdout.split(b"\0")
+    return sorted({os.fsdecode(n) for n in names if n})
+
+
+def walk(paths: list[Path], *, all_files: bool, max_size: int, exclude_git: bool = True) -> Walk:
+    out = Walk()
+    single_root = len(paths) == 1
+    for root in paths:
+        try:
+            mode = root.lstat().st_mode
+        except OSError as exc:
+            out.errors.append(f"{root}: {exc.strerror or exc}")
+            continue
+        if stat.S_ISDIR(mode):
+            prefix = "" if single_root else root.as_posix().rstrip("/") + "/"
+            _walk_dir(root, prefix, all_files, max_size, out)
+        else:
+            _add(root, root.as_posix(), root, max_size, out)
+    return out
+
+
+def _walk_dir(root: Path, prefix: str, all_files: bool, max_size: int, out: Walk) -> None:
+    listed = None if all_files else git_files(root)
+    if listed is not None:
+        for name in listed:
+            _add(root / name, prefix + name, root, max_size, out)
+        return
+    for name in _walk_all(root):
+        _add(root / name, prefix + name, root, max_size, out)
+
+
+def _walk_all(root: Path) -> Iterator[str]:
+    def on_error(exc: OSError) -> None:
+        raise exc
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        rel = os.path.relpath(dirpath, root)
+        for name in sorted(filenames):
+            yield name if rel == "." else f"{Path(rel).as_posix()}/{name}"
+
+
+def _add(path: Path, display: str, root: Path, max_size: int, out: Walk) -> None:
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return  # tracked but deleted in the work tree
+    except OSError as exc:
+        out.errors.append(f"{display}: {exc.strerror or exc}")
+        return
+    if stat.S_ISLNK(info.st_mode):
+        # Never follow a link: a target inside the root is scanned at its own path, and one
+        # outside the root is not ours to read.
+        out.skipped["symlink"] += 1
+        return
+    if not stat.S_ISREG(info.st_mode):
+        if not stat.S_ISDIR(info.st_mode):  # submodule directories are listed by git
+            out.skipped["special file"] += 1
+        return
+    if info.st_size > max_size:
+        out.skipped["too large"] += 1
+        return
+    out.files.append(FileRef(path, display))
+
+
+def read(ref: FileRef) -> bytes:
+    with open(ref.path, "rb") as handle:
+        return handle.read()

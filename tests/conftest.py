@@ -1,0 +1,79 @@
+"""Shared fixtures: compiled rulesets for both matcher backends and a git repository factory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from keyguard.engine import CompiledRuleset, compile_default
+
+_GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.invalid",
+    "GIT_COMMITTER_NAME": "Test Committer",
+    "GIT_COMMITTER_EMAIL": "committer@example.invalid",
+    "GIT_AUTHOR_DATE": "2024-01-02T03:04:05+00:00",
+    "GIT_COMMITTER_DATE": "2024-01-02T03:04:05+00:00",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "HOME": "",
+}
+
+
+@pytest.fixture(scope="session")
+def compiled() -> CompiledRuleset:
+    return compile_default()
+
+
+@pytest.fixture(scope="session", params=["pyahocorasick", "hyperscan"])
+def compiled_any(request: pytest.FixtureRequest) -> CompiledRuleset:
+    return compile_default(request.param)
+
+
+class GitRepo:
+    def __init__(self, path: Path, home: Path) -> None:
+        self.path = path
+        self.env = {**os.environ, **_GIT_ENV, "HOME": str(home)}
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=self.path, env=self.env, capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    def write(self, name: str, content: str | bytes) -> Path:
+        target = self.path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+        return target
+
+    def commit(self, message: str, *, date: str | None = None) -> str:
+        env_date = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date} if date else {}
+        self.git("add", "-A")
+        subprocess.run(
+            ["git", "commit", "-q", "--allow-empty", "-m", message],
+            cwd=self.path,
+            env={**self.env, **env_date},
+            check=True,
+        )
+        return self.git("rev-parse", "HEAD").strip()
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Iterator[Callable[..., GitRepo]]:
+    def make(name: str = "repo") -> GitRepo:
+        path = tmp_path / name
+        path.mkdir()
+        home = tmp_path / "home"
+        home.mkdir(exist_ok=True)
+        repo = GitRepo(path, home)
+        repo.git("init", "-q", "-b", "main")
+        return repo
+
+    yield make

@@ -1,0 +1,73 @@
+"""Every rule's examples through the whole engine, on both matcher backends."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from keyguard.check import check_rule
+from keyguard.engine import CompiledRuleset
+from keyguard.errors import ConfigError
+from keyguard.signatures import load_builtin, parse_rules
+
+RULES = load_builtin()
+
+
+def test_enough_builtin_rules() -> None:
+    assert len({r.id for r in RULES}) == len(RULES)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_rule_examples(rule: object, compiled_any: CompiledRuleset) -> None:
+    by_id = compiled_any.ruleset.by_id()
+    problems = check_rule(by_id[rule.id], compiled_any, random.Random(rule.id))  # type: ignore[attr-defined]
+    assert not problems, "\n".join(map(str, problems))
+
+
+def _rule(**overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "id": "test.rule",
+        "title": "Test",
+        "provider": "Test",
+        "category": "secret",
+        "severity": "high",
+        "keywords": ["tok_"],
+        "pattern": r"tok_(?P<secret>[a-z]{8})",
+        "examples": ["tok_abcdefgh"],
+    }
+    base.update(overrides)
+    return base
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"pattern": "tok_(unclosed"}, "does not compile"),
+        ({"category": "nope"}, "`category` must be one of"),
+        ({"keywords": ["ab"]}, "at least 3 characters"),
+        ({"keywords": []}, "needs `keywords`"),
+        ({"validator": "luhn9"}, "unknown validator"),
+        ({"filters": ["nonsense"]}, "unknown filter"),
+        ({"surprise": 1}, "unknown field"),
+        ({"examples": ["{{secret}}"]}, "no `generate`"),
+        ({"entropy": 9}, "entropy must be"),
+    ],
+)
+def test_bad_rules_name_file_rule_and_problem(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_rules([_rule(**overrides)], "custom.toml")
+    text = str(caught.value)
+    assert "custom.toml" in text and "test.rule" in text and message in text
+
+
+def test_example_without_keyword_fails_the_check(compiled: CompiledRuleset) -> None:
+    from keyguard.engine import compile_ruleset
+    from keyguard.signatures import Ruleset
+
+    rule = parse_rules(
+        [_rule(examples=["xx_abcdefgh"], pattern=r"(?:tok|xx)_(?P<secret>[a-z]{8})")], "t.toml"
+    )[0]
+    ruleset = compile_ruleset(Ruleset.of([rule]))
+    problems = check_rule(rule, ruleset, random.Random(0))
+    assert problems and "none of the keywords" in problems[0].message
