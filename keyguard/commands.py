@@ -110,6 +110,48 @@ def scan(
     return run_scan(request)
 
 
+@app.command()
+def history(
+    repo: Annotated[Path, typer.Argument(help="Repository to audit (work tree or bare).")] = Path(
+        "."
+    ),
+    branch: Annotated[str | None, typer.Option("--branch", help="Only this branch.")] = None,
+    rev_range: Annotated[str | None, typer.Option("--range", help="Only commits in A..B.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only commits not reachable from REV.")
+    ] = None,
+    output_format: FormatOpt = Format.text,
+    output: OutputOpt = None,
+    show_secrets: ShowOpt = False,
+    max_file_size: Annotated[
+        str | None,
+        typer.Option("--max-file-size", help="Skip blobs larger than this (default 10MB)."),
+    ] = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+    jobs: JobsOpt = 0,
+    matcher: MatcherOpt = "auto",
+) -> int:
+    """Audit the whole history of a git repository: every blob once, every leak attributed."""
+    from keyguard.run import HistoryRequest, run_history
+
+    request = HistoryRequest(
+        repo=repo,
+        branch=branch,
+        rev_range=rev_range,
+        since=since,
+        output_format=output_format.value,
+        output=output,
+        show_secrets=show_secrets,
+        max_file_size=max_file_size,
+        config=config,
+        no_config=no_config,
+        jobs=jobs,
+        matcher=matcher,
+    )
+    return run_history(request)
+
+
 @signatures_app.command("check")
 def signatures_check(
     files: Annotated[

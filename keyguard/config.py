@@ -38,6 +38,7 @@ class Config:
     allow: Allow = field(default_factory=Allow)
     allow_by_rule: Mapping[str, Allow] = field(default_factory=dict)
     max_file_size: int = DEFAULT_MAX_SIZE
+    extend_default: bool = True  # false: only the rules of this file run, not the built-in ones
 
     def is_allowed(self, finding: Finding) -> bool:
         if self.allow.allows(finding):
@@ -100,9 +101,12 @@ def parse(table: Mapping[str, Any], source: str) -> Config:
     if unknown_allow:
         raise ConfigError(f"{source}: unknown [allow] setting(s): {', '.join(unknown_allow)}")
     by_rule = {
-        str(rule_id): _allow(entry, f"{source}: [allow.rules.{rule_id!r}]")
+        str(rule_id): _allow(entry, f"{source}: [allow.rules.{rule_id!r}]", ("paths", "values"))
         for rule_id, entry in by_rule_table.items()
     }
+    extend_default = table.get("extend_default", True)
+    if not isinstance(extend_default, bool):
+        raise ConfigError(f"{source}: `extend_default` must be true or false")
     return Config(
         source=source,
         rules=rules,
@@ -110,12 +114,18 @@ def parse(table: Mapping[str, Any], source: str) -> Config:
         allow=_allow(allow_table, f"{source}: [allow]"),
         allow_by_rule=by_rule,
         max_file_size=parse_size(table.get("max_file_size", DEFAULT_MAX_SIZE), source),
+        extend_default=extend_default,
     )
 
 
-def _allow(entry: object, where: str) -> Allow:
+def _allow(
+    entry: object, where: str, known: tuple[str, ...] = ("paths", "values", "rules")
+) -> Allow:
     if not isinstance(entry, Mapping):
         raise ConfigError(f"{where} must be a table")
+    unknown = sorted(set(entry) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s): {', '.join(map(str, unknown))}")
     return Allow(
         paths=tuple(_patterns(entry.get("paths", []), f"{where} paths")),
         values=tuple(_patterns(entry.get("values", []), f"{where} values")),
@@ -140,5 +150,7 @@ def parse_size(raw: object, source: str) -> int:
         if match:
             unit = (match.group(2) or "b").lower()[:1]
             scale = {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
-            return int(float(match.group(1)) * scale)
+            size = int(float(match.group(1)) * scale)
+            if size > 0:  # a zero cap would skip every file and report a clean scan
+                return size
     raise ConfigError(f"{source}: max_file_size must be a size such as 10MB (got {raw!r})")

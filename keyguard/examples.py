@@ -140,11 +140,15 @@ class _Parser:
         self.pos = end + 1
         try:
             if "," in body:
-                low, high = body.split(",", 1)
-                return int(low), int(high)
-            return int(body), int(body)
+                low_text, high_text = body.split(",", 1)
+                low, high = int(low_text), int(high_text)
+            else:
+                low = high = int(body)
         except ValueError:
             raise self.error(f"bad count {{{body}}}") from None
+        if not 0 <= low <= high:  # random.randint would raise a bare ValueError
+            raise self.error(f"bad count {{{body}}}")
+        return low, high
 
     def whole(self) -> str:
         value = self.alternation()

@@ -19,17 +19,29 @@ provider formats are themselves hex strings or UUIDs. A rule may list its filter
 | public             | public keys, certificates, publishable keys (generic rules)          |
 | path-like          | file paths and plain URLs (generic rules)                            |
 | identifier         | code identifiers and attribute chains: self.password (generic rules) |
+| weak-password      | defaults (admin, root, guest), user == password, values naming       |
+|                    | themselves (password1, mysecret), one character class (generic rules)|
+| pem-body           | key blocks whose body is truncated, repetitive or too short (opt-in) |
+| k8s-secret         | base64 values outside a `kind: Secret`, or decoding to a placeholder |
+|                    | (opt-in)                                                             |
+| basic-auth         | base64 `auth` values that do not decode to user:password (opt-in)    |
+
+Universal filters run for every rule, shape filters for generic rules; opt-in filters only when a
+rule lists them in `filters`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import regex
 
-from keyguard.entropy import shannon
+from keyguard.entropy import char_classes, shannon
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +66,7 @@ _TEMPLATE = regex.compile(
     r"""(?x)
     \$\{[^}]*\}? | \{\{.*?\}\}? | \{%.*?%\} | %\([\w.-]+\)[sd] | \#\{[^}]*\} | <%=? .*? %>
     | ^\$[A-Za-z_][A-Za-z0-9_]*$ | ^%[A-Za-z_][A-Za-z0-9_]*%$ | ^@[\w.-]+@$ | ^__[A-Z0-9_]+__$
-    | ^\$\([^)]*\)$ | ^\{[A-Za-z_][\w.-]*\}$ | ^:[a-z_]+$
+    | ^\$\([^)]*\)$ | ^\{[A-Za-z_][\w.-]*\}$ | ^:[a-z_]+$ | ^\$(?:\d|[@*?!\#])$
     """
 )
 _REFERENCE = regex.compile(
@@ -70,6 +82,7 @@ _ENCRYPTED = regex.compile(
     ENC\[(?:AES256_GCM|PGP|KMS) | \$ANSIBLE_VAULT; | Proc-Type:\s*4,ENCRYPTED
     | BEGIN\ ENCRYPTED\ PRIVATE\ KEY | BEGIN\ AGE\ ENCRYPTED | BEGIN\ PGP\ MESSAGE | !vault\b
     | ^age1[0-9a-z]{58}$ | ^AgB[A-Za-z0-9+/=]{100,}$
+    | ^\{[A-Za-z0-9+/]{16,}={0,2}\}$  # maven settings-security encrypted password
     """
 )
 _DOCUMENTED_SUFFIX = regex.compile(r"(?i)(?:EXAMPLE(?:KEY)?|EXAMPLE[0-9A-Z]{0,6})$")
@@ -114,7 +127,37 @@ def is_reference(c: Candidate) -> bool:
 def is_documented_example(c: Candidate) -> bool:
     if _DOCUMENTED_SUFFIX.search(c.secret):
         return True
+    if c.secret.startswith("eyJ") and _is_sample_jwt(c.secret):
+        return True
     return hashlib.sha256(c.secret.encode()).hexdigest() in _DOCUMENTED_HASHES
+
+
+# The claims of the token on jwt.io and in countless tutorials ("John Doe", sub 1234567890).
+_SAMPLE_CLAIMS = (("sub", "1234567890"), ("name", "John Doe"))
+
+
+def _is_sample_jwt(token: str) -> bool:
+    parts = token.split(".")
+    if len(parts) < 2:
+        return False
+    raw = _b64(parts[1], urlsafe=True)
+    if raw is None:
+        return False
+    try:
+        claims = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(claims, dict) and any(claims.get(k) == v for k, v in _SAMPLE_CLAIMS)
+
+
+def _b64(text: str, urlsafe: bool = False) -> bytes | None:
+    padded = text + "=" * (-len(text) % 4)
+    try:
+        if urlsafe:
+            return base64.urlsafe_b64decode(padded)
+        return base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def is_low_diversity(c: Candidate) -> bool:
@@ -161,6 +204,112 @@ def is_identifier(c: Candidate) -> bool:
     return bool(_IDENTIFIER.match(c.secret))
 
 
+# Values that announce what they are, and the defaults every installation guide shows.
+_SELF_NAMING = regex.compile(
+    r"(?i)p[a@]ss?w[o0]rd|passwd|secret|s3cr3t|token|insecure|\bmock|demo|test|letmein|qwerty"
+    r"|changeit|admin|hunter2"
+)
+_DEFAULTS = frozenset(
+    [
+        "root",
+        "toor",
+        "guest",
+        "pass",
+        "default",
+        "user",
+        "username",
+        "postgres",
+        "mysql",
+        "mariadb",
+        "redis",
+        "rabbitmq",
+        "mongo",
+        "mongodb",
+        "oracle",
+        "tiger",
+        "scott",
+        "sa",
+        "pwd",
+        "passw0rd",
+        "welcome",
+        "welcome1",
+        "trustno1",
+        "123456",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "abc123",
+        "azerty",
+    ]
+)
+
+
+def is_weak_password(c: Candidate) -> bool:
+    value = c.secret
+    low = value.lower()
+    if low in _DEFAULTS or _SELF_NAMING.search(value):
+        return True
+    if f"{value}:{value}@" in c.match:  # postgres://app:app@db
+        return True
+    # identifier punctuation (-_.) does not make a value random: count only the other symbols
+    classes = char_classes(value.replace("-", "").replace("_", "").replace(".", ""))
+    return classes < 2
+
+
+_PEM_BODY = regex.compile(r"[A-Za-z0-9+/=]+")
+
+
+def has_bad_key_body(c: Candidate) -> bool:
+    """A key block whose body is a stand-in: too short, repetitive, or a run of one character."""
+    lines = c.secret.replace("\\r", "").replace("\\n", "\n").splitlines()
+    body = "".join(
+        "".join(_PEM_BODY.findall(line))
+        for line in lines
+        if "-----" not in line and ":" not in line and not line.lstrip().startswith("=")
+    )
+    if len(body) < 40:
+        return True
+    return shannon(body) < 3.5 or bool(regex.search(r"(.)\1{19,}", body))
+
+
+def is_outside_k8s_secret(c: Candidate) -> bool:
+    """Base64 values count only inside a Kubernetes Secret, and only if they decode to a value."""
+    if "kind: secret" not in c.head and '"kind": "secret"' not in c.head:
+        return True
+    raw = _b64(c.secret)
+    if raw is None:
+        return True
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False  # binary key material
+    inner = Candidate(secret=text.strip(), match=text, line=c.line, head=c.head)
+    return (
+        len(inner.secret) < 6
+        or any(
+            check(inner) for check in (is_placeholder, is_template, is_reference, is_low_diversity)
+        )
+        or is_weak_password(inner)
+    )
+
+
+def is_not_basic_auth(c: Candidate) -> bool:
+    """Docker `auth` values and Basic headers are base64 of `user:password` with a real password."""
+    raw = _b64(c.secret)
+    if raw is None:
+        return True
+    try:
+        user, sep, password = raw.decode("utf-8").partition(":")
+    except UnicodeDecodeError:
+        return True
+    if not sep or not user or not password.isprintable():
+        return True
+    inner = Candidate(secret=password, match=f"{user}:{password}@", line=c.line, head=c.head)
+    return any(
+        check(inner) for check in (is_placeholder, is_template, is_reference, is_low_diversity)
+    ) or (password.lower() in _DEFAULTS or password == user)
+
+
 Predicate = Callable[[Candidate], bool]
 
 FILTERS: dict[str, Predicate] = {
@@ -177,6 +326,10 @@ FILTERS: dict[str, Predicate] = {
     "public": is_public,
     "path-like": is_path_like,
     "identifier": is_identifier,
+    "weak-password": is_weak_password,
+    "pem-body": has_bad_key_body,
+    "k8s-secret": is_outside_k8s_secret,
+    "basic-auth": is_not_basic_auth,
 }
 UNIVERSAL = (
     "placeholder",
@@ -186,7 +339,17 @@ UNIVERSAL = (
     "low-diversity",
     "encrypted",
 )
-SHAPE = tuple(name for name in FILTERS if name not in UNIVERSAL)
+SHAPE = (
+    "hash",
+    "uuid",
+    "encoded-data",
+    "password-hash",
+    "public",
+    "path-like",
+    "identifier",
+    "weak-password",
+)
+OPT_IN = tuple(name for name in FILTERS if name not in UNIVERSAL + SHAPE)
 
 
 def rejecting_filter(candidate: Candidate, names: tuple[str, ...]) -> str | None:

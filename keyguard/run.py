@@ -42,14 +42,22 @@ def load_config(explicit: Path | None, no_config: bool, root: Path) -> config_mo
 
 
 def build_rules(cfg: config_mod.Config, matcher: str) -> CompiledRuleset:
-    rules = load_builtin()
+    rules = load_builtin() if cfg.extend_default else []
     known = {r.id for r in rules} | {r.id for r in cfg.rules}
     unknown = sorted(cfg.disabled - known)
     if unknown:
         raise ConfigError(f"{cfg.source}: `disable` names unknown rule(s): {', '.join(unknown)}")
+    unknown = sorted(set(cfg.allow_by_rule) - known)
+    if unknown:
+        raise ConfigError(
+            f"{cfg.source}: [allow.rules] names unknown rule(s): {', '.join(unknown)}"
+        )
     overridden = {r.id for r in cfg.rules}
     merged = [r for r in rules if r.id not in overridden] + list(cfg.rules)
     active = [r for r in merged if r.id not in cfg.disabled]
+    if not active:
+        # A scan without rules would always pass; that is a configuration mistake.
+        raise ConfigError(f"{cfg.source}: no rules left to run (all rules are disabled)")
     try:
         return compile_ruleset(Ruleset.of(active), matcher)
     except ValueError as exc:
@@ -77,6 +85,60 @@ def run_scan(request: ScanRequest) -> int:
         outcome = scan_files(listing, compiled, request.jobs or default_jobs())
     findings = [f for f in outcome.findings if not cfg.is_allowed(f)]
     report = make_report("worktree", request.targets, findings, outcome, compiled)
+    emit(report, request.output_format, request.output, request.show_secrets)
+    return exit_code(report)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRequest:
+    repo: Path
+    branch: str | None = None
+    rev_range: str | None = None
+    since: str | None = None
+    output_format: str = "text"
+    output: Path | None = None
+    show_secrets: bool = False
+    max_file_size: str | None = None
+    config: Path | None = None
+    no_config: bool = False
+    jobs: int = 0
+    matcher: str = "auto"
+
+
+def run_history(request: HistoryRequest) -> int:
+    from keyguard.history import audit, scope_args
+
+    if not request.repo.exists():
+        raise UsageError(f"{request.repo}: no such directory")
+    cfg = load_config(request.config, request.no_config, request.repo)
+    max_size = (
+        config_mod.parse_size(request.max_file_size, "--max-file-size")
+        if request.max_file_size is not None
+        else cfg.max_file_size
+    )
+    compiled = build_rules(cfg, request.matcher)
+    scope = scope_args(request.branch, request.rev_range, request.since)
+    result = audit(
+        request.repo, compiled, scope, jobs=request.jobs or default_jobs(), max_size=max_size
+    )
+    stats = result.stats
+    findings = [f for f in result.findings if not cfg.is_allowed(f)]
+    for note in stats.notes:
+        print(f"keyguard: note: {note}", file=sys.stderr)
+    report = Report(
+        kind="history",
+        targets=(str(request.repo),),
+        findings=tuple(findings),
+        files=stats.blobs,
+        bytes=stats.bytes,
+        skipped=dict(stats.skipped),
+        errors=tuple(stats.errors),
+        seconds=stats.seconds,
+        rules=len(compiled.rules),
+        ruleset=compiled.ruleset.digest,
+        matcher=compiled.backend.name,
+        extra={"commits": stats.commits, "blobs": stats.blobs, "notes": list(stats.notes)},
+    )
     emit(report, request.output_format, request.output, request.show_secrets)
     return exit_code(report)
 

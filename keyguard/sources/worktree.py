@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from keyguard.model import normalise_path
+
 BINARY_SNIFF = 8192
 
 
@@ -71,28 +73,44 @@ def walk(paths: list[Path], *, all_files: bool, max_size: int, exclude_git: bool
     return out
 
 
+def _display(name: str) -> str:
+    """How a path is reported: forward slashes, no leading './', and valid UTF-8.
+
+    A file name that is not valid UTF-8 comes back from the OS with surrogate escapes, which no
+    report can encode; they are shown as U+FFFD (the file itself is still read by its real name).
+    """
+    name = normalise_path(name)
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _walk_dir(root: Path, prefix: str, all_files: bool, max_size: int, out: Walk) -> None:
     listed = None if all_files else git_files(root)
     if listed is not None:
         for name in listed:
             _add(root / name, prefix + name, root, max_size, out)
         return
-    for name in _walk_all(root):
+    for name in _walk_all(root, prefix, out.errors):
         _add(root / name, prefix + name, root, max_size, out)
 
 
-def _walk_all(root: Path) -> Iterator[str]:
+def _walk_all(root: Path, prefix: str, errors: list[str]) -> Iterator[str]:
     def on_error(exc: OSError) -> None:
-        raise exc
+        # A directory that cannot be listed makes the scan incomplete; it must not pass silently.
+        where = os.path.relpath(exc.filename, root) if exc.filename else "."
+        errors.append(f"{_display(prefix + Path(where).as_posix())}: {exc.strerror or exc}")
 
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
+        # os.walk lists a symlink to a directory among the directories (and does not descend);
+        # hand it to _add like any other entry so it is counted as a skipped symlink.
+        links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        dirnames[:] = sorted(d for d in dirnames if d != ".git" and d not in links)
         rel = os.path.relpath(dirpath, root)
-        for name in sorted(filenames):
+        for name in sorted([*filenames, *links]):
             yield name if rel == "." else f"{Path(rel).as_posix()}/{name}"
 
 
 def _add(path: Path, display: str, root: Path, max_size: int, out: Walk) -> None:
+    display = _display(display)
     try:
         info = path.lstat()
     except FileNotFoundError:

@@ -1,0 +1,351 @@
+"""Historical audits: every blob in the scope's history scanned once, findings turned into leak events.
+
+1. `git log --raw` over the scope lists, per commit, each path's old and new blob ids.
+2. The wanted blobs are read in pack order by one `git cat-file --batch` per worker and scanned
+   once each, whatever the number of commits and paths that contain them.
+3. Events: a commit introduces a secret at a path when its new blob holds the secret and neither
+   the old blob at that path, nor a blob the same commit deleted (a rename or move), nor (for a
+   merge) the other parents' version did. So a re-add after removal and a copy to another path are
+   new events, a pure rename is not, and a merge only counts for what it added itself.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from keyguard.engine import CompiledRuleset, scan
+from keyguard.errors import ScanError, UsageError
+from keyguard.model import Commit, Finding
+from keyguard.sources import git
+from keyguard.sources.worktree import is_binary
+
+SecretKey = tuple[str, str]  # (rule id, secret)
+
+
+@dataclass(slots=True)
+class HistoryStats:
+    commits: int = 0
+    blobs: int = 0
+    bytes: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class Audit:
+    findings: list[Finding]
+    stats: HistoryStats
+
+
+def scope_args(branch: str | None, rev_range: str | None, since: str | None) -> list[str]:
+    chosen = [x for x in (branch, rev_range, since) if x]
+    if len(chosen) > 1:
+        raise UsageError("use only one of --branch, --range and --since")
+    if branch:
+        return [branch]
+    if rev_range:
+        return [rev_range]
+    if since:
+        return ["--all", "--not", since]
+    return ["--all"]
+
+
+_COMPILED: CompiledRuleset | None = None
+_REPO: Path | None = None
+
+
+def _scan_chunk(shas: Sequence[str]) -> tuple[dict[str, list[Finding]], HistoryStats]:
+    assert _COMPILED is not None and _REPO is not None
+    found: dict[str, list[Finding]] = {}
+    stats = HistoryStats()
+    reader = git.BlobReader(_REPO, shas)
+    try:
+        for sha, data in reader:
+            if data is None:
+                stats.errors.append(f"object {sha} is missing")
+                continue
+            if is_binary(data):
+                stats.skipped["binary"] += 1
+                continue
+            stats.blobs += 1
+            stats.bytes += len(data)
+            result = scan(data, "", _COMPILED)
+            if result.findings:
+                found[sha] = result.findings
+            stats.errors.extend(f"blob {sha}: {e}" for e in result.errors)
+    except ScanError as exc:
+        stats.errors.append(str(exc))
+    finally:
+        reader.close()
+    return found, stats
+
+
+def _chunks(objects: Sequence[git.ObjectInfo], parts: int) -> list[list[str]]:
+    """Contiguous runs of the pack order (locality), about equal in bytes."""
+    total = sum(o.size for o in objects) or 1
+    target = max(total // parts, 1)
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for obj in objects:
+        if size >= target and len(chunks) < parts:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(obj.sha)
+        size += obj.size
+    return [c for c in chunks if c]
+
+
+def scan_blobs(
+    repo: Path, objects: Sequence[git.ObjectInfo], compiled: CompiledRuleset, jobs: int
+) -> tuple[dict[str, list[Finding]], HistoryStats]:
+    global _COMPILED, _REPO
+    _COMPILED, _REPO = compiled, repo
+    total = HistoryStats()
+    found: dict[str, list[Finding]] = {}
+    chunks = _chunks(objects, max(1, jobs) * 4)
+    if jobs > 1 and len(chunks) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = list(pool.imap_unordered(_scan_chunk, chunks))
+    else:
+        results = [_scan_chunk(chunk) for chunk in chunks]
+    for chunk_found, stats in results:
+        found.update(chunk_found)
+        total.blobs += stats.blobs
+        total.bytes += stats.bytes
+        total.skipped.update(stats.skipped)
+        total.errors.extend(stats.errors)
+    return found, total
+
+
+def audit(
+    repo: Path,
+    compiled: CompiledRuleset,
+    scope: Sequence[str],
+    *,
+    jobs: int,
+    max_size: int,
+    now: datetime | None = None,
+) -> Audit:
+    started = time.perf_counter()
+    stats = HistoryStats()
+    try:
+        git.git_dir(repo)
+    except ScanError:
+        raise UsageError(f"{repo}: not a git repository") from None
+    if not git.has_any_ref(repo):
+        stats.notes.append("the repository has no commits yet (unborn HEAD): nothing to audit")
+        stats.seconds = time.perf_counter() - started
+        return Audit([], stats)
+    if git.is_shallow(repo):
+        stats.notes.append(
+            "shallow clone: history is truncated, only the commits present were audited"
+        )
+    records = list(git.parse_log(git.run_git(repo, *git.log_command(scope))))
+    stats.commits = len(records)
+    wanted: set[str] = set()
+    for record in records:
+        for change in record.changes:
+            if change.new_mode == git.SUBMODULE_MODE:
+                continue
+            if change.new != git.ZERO:
+                wanted.add(change.new)
+    submodules = {c.path for r in records for c in r.changes if c.new_mode == git.SUBMODULE_MODE}
+    if submodules:
+        stats.notes.append(f"{len(submodules)} submodule path(s) not descended into")
+    objects = []
+    present: set[str] = set()
+    for obj in git.blobs_in_pack_order(repo):
+        if obj.sha not in wanted:
+            continue
+        present.add(obj.sha)
+        if obj.size > max_size:
+            stats.skipped["too large"] += 1
+            continue
+        objects.append(obj)
+    for sha in sorted(wanted - present):
+        stats.errors.append(f"object {sha} is missing")
+    blob_findings, scanned = scan_blobs(repo, objects, compiled, jobs)
+    stats.blobs, stats.bytes = scanned.blobs, scanned.bytes
+    stats.skipped.update(scanned.skipped)
+    stats.errors.extend(scanned.errors)
+    path_findings = _path_rule_findings(repo, records, compiled, objects, max_size)
+    events = _events(repo, records, blob_findings, path_findings)
+    findings = _attribute(repo, events, blob_findings, path_findings, now or datetime.now(UTC))
+    stats.seconds = time.perf_counter() - started
+    return Audit(findings, stats)
+
+
+def _path_rule_findings(
+    repo: Path,
+    records: Sequence[git.CommitRecord],
+    compiled: CompiledRuleset,
+    objects: Sequence[git.ObjectInfo],
+    max_size: int,
+) -> dict[tuple[str, str], list[Finding]]:
+    """Rules limited to some paths (.netrc, .pgpass...) rescan the blobs seen at such paths."""
+    patterns = [p for per_rule in compiled.path_patterns for p in per_rule]
+    if not patterns:
+        return {}
+    sizes = {o.sha: o.size for o in objects}
+    pairs = sorted(
+        {
+            (c.new, c.path)
+            for r in records
+            for c in r.changes
+            if c.new in sizes and any(p.search(c.path) for p in patterns)
+        }
+    )
+    out: dict[tuple[str, str], list[Finding]] = {}
+    if not pairs:
+        return out
+    reader = git.BlobReader(repo, [sha for sha, _ in pairs])
+    try:
+        for (sha, path), (_, data) in zip(pairs, reader, strict=False):
+            if data is None or is_binary(data) or len(data) > max_size:
+                continue
+            out[(sha, path)] = scan(data, path, compiled).findings
+    finally:
+        reader.close()
+    return out
+
+
+def _blob_findings_at(
+    sha: str,
+    path: str,
+    blob_findings: dict[str, list[Finding]],
+    path_findings: dict[tuple[str, str], list[Finding]],
+) -> list[Finding]:
+    return path_findings.get((sha, path)) or blob_findings.get(sha, [])
+
+
+def _secrets(findings: Sequence[Finding]) -> set[SecretKey]:
+    return {(f.rule_id, f.secret) for f in findings}
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    record: git.CommitRecord
+    change: git.Change
+    findings: tuple[Finding, ...]
+
+
+def _events(
+    repo: Path,
+    records: Sequence[git.CommitRecord],
+    blob_findings: dict[str, list[Finding]],
+    path_findings: dict[tuple[str, str], list[Finding]],
+) -> list[_Event]:
+    events: list[_Event] = []
+    merge_lookups: list[tuple[int, str, str]] = []  # (event index, parent, path)
+    with_findings = set(blob_findings) | {sha for sha, _ in path_findings}
+    for record in records:
+        interesting = [c for c in record.changes if c.new in with_findings]
+        if not interesting:
+            continue
+        moved: set[SecretKey] = set()
+        for change in record.changes:
+            if change.status == "D" or change.new == git.ZERO:
+                moved |= _secrets(
+                    _blob_findings_at(change.old, change.path, blob_findings, path_findings)
+                )
+        for change in interesting:
+            found = _blob_findings_at(change.new, change.path, blob_findings, path_findings)
+            before = _secrets(
+                _blob_findings_at(change.old, change.path, blob_findings, path_findings)
+            )
+            new = [f for f in found if (f.rule_id, f.secret) not in before | moved]
+            if not new:
+                continue
+            events.append(_Event(record, change, tuple(new)))
+            for parent in record.parents[1:]:
+                merge_lookups.append((len(events) - 1, parent, change.path))
+    if merge_lookups:
+        events = _drop_merged(repo, events, merge_lookups, blob_findings, path_findings)
+    return events
+
+
+def _drop_merged(
+    repo: Path,
+    events: list[_Event],
+    lookups: list[tuple[int, str, str]],
+    blob_findings: dict[str, list[Finding]],
+    path_findings: dict[tuple[str, str], list[Finding]],
+) -> list[_Event]:
+    """A merge introduces only what none of its other parents had at the same path."""
+    query = "".join(f"{parent}:{path}\n" for _, parent, path in lookups).encode()
+    done = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "--batch-check=%(objectname) %(objecttype)"],
+        input=query,
+        capture_output=True,
+        check=False,
+    )
+    answers = done.stdout.decode().splitlines()
+    known: dict[int, set[SecretKey]] = {}
+    for (index, _, path), answer in zip(lookups, answers, strict=False):
+        parts = answer.split()
+        if len(parts) == 2 and parts[1] == "blob":
+            known.setdefault(index, set()).update(
+                _secrets(_blob_findings_at(parts[0], path, blob_findings, path_findings))
+            )
+    kept: list[_Event] = []
+    for index, event in enumerate(events):
+        had = known.get(index, set())
+        remaining = tuple(f for f in event.findings if (f.rule_id, f.secret) not in had)
+        if remaining:
+            kept.append(_Event(event.record, event.change, remaining))
+    return kept
+
+
+def _attribute(
+    repo: Path,
+    events: Sequence[_Event],
+    blob_findings: dict[str, list[Finding]],
+    path_findings: dict[tuple[str, str], list[Finding]],
+    now: datetime,
+) -> list[Finding]:
+    head = git.head_blobs(repo)
+    in_head: set[str] = set()
+    for sha in head & set(blob_findings):
+        in_head.update(f.secret_hash for f in blob_findings[sha])
+    for (sha, _), found in path_findings.items():
+        if sha in head:
+            in_head.update(f.secret_hash for f in found)
+    first_seen: dict[str, str] = {}
+    for event in events:
+        for finding in event.findings:
+            key = finding.secret_hash
+            date = _utc(event.record.date)
+            if key not in first_seen or date < first_seen[key]:
+                first_seen[key] = date
+    out: list[Finding] = []
+    for event in events:
+        record = event.record
+        commit = Commit(record.sha, record.author, record.date, record.summary)
+        for finding in event.findings:
+            seen = first_seen[finding.secret_hash]
+            age = (now - datetime.fromisoformat(seen)).days
+            out.append(
+                replace(
+                    finding,
+                    path=event.change.path,
+                    commit=commit,
+                    first_seen=seen,
+                    age_days=max(age, 0),
+                    in_head=finding.secret_hash in in_head,
+                )
+            )
+    out.sort(key=lambda f: (f.first_seen or "", f.commit.date if f.commit else "", f.path, f.line))
+    return out
+
+
+def _utc(date: str) -> str:
+    return datetime.fromisoformat(date).astimezone(UTC).isoformat().replace("+00:00", "Z")
