@@ -43,10 +43,27 @@ class CompiledRuleset:
     path_patterns: tuple[tuple[regex.Pattern[str], ...], ...]  # per rule
     path_only: tuple[int, ...]  # rules without keywords: run on every file their paths match
     specificity: tuple[int, ...]
+    multiline: tuple[int, ...]  # per rule: max_span for multiline rules, 0 otherwise
+    path_restricted: tuple[int, ...]  # rules with `paths`
+    _blocked: dict[str, frozenset[int]] = field(default_factory=dict, compare=False)
 
     @property
     def rules(self) -> tuple[Rule, ...]:
         return self.ruleset.rules
+
+    def blocked_for(self, path: str) -> frozenset[int]:
+        """Rules whose `paths` do not match this path (cached: history scans use one path)."""
+        blocked = self._blocked.get(path)
+        if blocked is None:
+            blocked = frozenset(
+                i
+                for i in self.path_restricted
+                if not any(p.search(path) for p in self.path_patterns[i])
+            )
+            if len(self._blocked) > 4096:
+                self._blocked.clear()
+            self._blocked[path] = blocked
+        return blocked
 
 
 def compile_ruleset(ruleset: Ruleset, matcher: str = "auto") -> CompiledRuleset:
@@ -59,6 +76,8 @@ def compile_ruleset(ruleset: Ruleset, matcher: str = "auto") -> CompiledRuleset:
         path_patterns=tuple(tuple(regex.compile(p) for p in r.paths) for r in rules),
         path_only=tuple(i for i, r in enumerate(rules) if not r.keywords),
         specificity=tuple(_specificity(r) for r in rules),
+        multiline=tuple(r.max_span if r.multiline else 0 for r in rules),
+        path_restricted=tuple(i for i, r in enumerate(rules) if r.paths),
     )
 
 
@@ -99,70 +118,61 @@ def _scan_buffer(
     data: bytes, path: str, compiled: CompiledRuleset, depth: int, errors: list[str]
 ) -> list[_Raw]:
     rules = compiled.rules
-    windows: dict[int, list[tuple[int, int]]] = {}
+    keywords = compiled.keywords
+    multiline = compiled.multiline
+    blocked = compiled.blocked_for(path)
+    windows: dict[int, list[list[int]]] = {}
     decode_runs: set[tuple[int, int]] = set()
     percent_lines: set[tuple[int, int]] = set()
-    path_ok: dict[int, bool] = {}
     size = len(data)
-
-    def applies(rule_index: int) -> bool:
-        known = path_ok.get(rule_index)
-        if known is None:
-            patterns = compiled.path_patterns[rule_index]
-            known = not patterns or any(p.search(path) for p in patterns)
-            path_ok[rule_index] = known
-        return known
-
+    line_start = line_end = -1
+    # Hits arrive sorted, so each rule's windows arrive in order and merge on the fly.
     for start, end, kw_index in compiled.backend.hits(data):
-        keyword = compiled.keywords[kw_index]
+        keyword = keywords[kw_index]
         if keyword.derived:
             if depth < MAX_DEPTH:
                 decode_runs.add(_base64_run(data, start, end))
             continue
-        line_start = data.rfind(b"\n", 0, start) + 1
-        line_end = data.find(b"\n", end)
-        if line_end < 0:
-            line_end = size
-        if depth < MAX_DEPTH and b"%" in data[line_start:line_end]:
-            percent_lines.add((max(line_start, start - AFTER), min(line_end, end + AFTER)))
+        if start >= line_end or start < line_start:
+            line_start = data.rfind(b"\n", 0, start) + 1
+            line_end = data.find(b"\n", end)
+            if line_end < 0:
+                line_end = size
+            if depth < MAX_DEPTH and data.find(b"%", line_start, line_end) >= 0:
+                percent_lines.add((max(line_start, start - AFTER), min(line_end, end + AFTER)))
+        w_start = start - BEFORE if start - BEFORE > line_start else line_start
         for rule_index in keyword.rules:
-            if not applies(rule_index):
+            if rule_index in blocked:
                 continue
-            rule = rules[rule_index]
-            w_start = max(line_start, start - BEFORE)
-            if rule.multiline:
-                w_end = min(size, line_start + rule.max_span)
+            span = multiline[rule_index]
+            if span:
+                w_end = min(size, line_start + span)
             else:
-                w_end = min(line_end, end + AFTER)
-            windows.setdefault(rule_index, []).append((w_start, w_end))
+                w_end = end + AFTER if end + AFTER < line_end else line_end
+            spans = windows.get(rule_index)
+            if spans is None:
+                windows[rule_index] = [[w_start, w_end]]
+            elif w_start <= spans[-1][1]:
+                if w_end > spans[-1][1]:
+                    spans[-1][1] = w_end
+            else:
+                spans.append([w_start, w_end])
     for rule_index in compiled.path_only:
-        if applies(rule_index):
-            windows.setdefault(rule_index, []).append((0, size))
+        if rule_index not in blocked:
+            windows.setdefault(rule_index, []).append([0, size])
 
     raws: list[_Raw] = []
     for rule_index, spans in windows.items():
-        raws.extend(_run_rule(data, rule_index, rules[rule_index], _merge(spans), errors))
+        raws.extend(_run_rule(data, rule_index, rules[rule_index], spans, errors))
     for run_start, run_end in sorted(decode_runs):
         raws.extend(_scan_decoded_base64(data, run_start, run_end, path, compiled, depth, errors))
-    for line_start, line_end in sorted(percent_lines):
-        raws.extend(_scan_percent(data, line_start, line_end, path, compiled, depth, errors))
+    for p_start, p_end in sorted(percent_lines):
+        raws.extend(_scan_percent(data, p_start, p_end, path, compiled, depth, errors))
     return raws
 
 
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def _run_rule(
-    data: bytes, rule_index: int, rule: Rule, spans: list[tuple[int, int]], errors: list[str]
+    data: bytes, rule_index: int, rule: Rule, spans: list[list[int]], errors: list[str]
 ) -> list[_Raw]:
     pattern = rule.compiled()
     has_group = "secret" in pattern.groupindex

@@ -36,6 +36,7 @@ import base64
 import binascii
 import hashlib
 import json
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -66,7 +67,7 @@ _TEMPLATE = regex.compile(
     r"""(?x)
     \$\{[^}]*\}? | \{\{.*?\}\}? | \{%.*?%\} | %\([\w.-]+\)[sd] | \#\{[^}]*\} | <%=? .*? %>
     | ^\$[A-Za-z_][A-Za-z0-9_]*$ | ^%[A-Za-z_][A-Za-z0-9_]*%$ | ^@[\w.-]+@$ | ^__[A-Z0-9_]+__$
-    | ^\$\([^)]*\)$ | ^\{[A-Za-z_][\w.-]*\}$ | ^:[a-z_]+$ | ^\$(?:\d|[@*?!\#])$
+    | ^\$\([^)]*\)$ | ^\$[A-Za-z_{(] | ^\{[A-Za-z_][\w.-]*\}$ | ^:[a-z_]+$ | ^\$(?:\d|[@*?!\#])$
     """
 )
 _REFERENCE = regex.compile(
@@ -108,7 +109,8 @@ _PATH_LIKE = regex.compile(
 )
 _IDENTIFIER = regex.compile(
     r"^(?:[A-Za-z_$][A-Za-z_$]*(?:[.:\->]+[A-Za-z_$][\w$]*)+(?:\(\)?)?"  # a.b.c, a->b, A::b
-    r"|[a-z]+(?:_[a-z]+)+|[A-Z]+(?:_[A-Z]+)+|[a-z]+(?:[A-Z][a-z]+)+|[A-Za-z_]\w*\(.*\)?)$"
+    r"|[a-z]+(?:_[a-z]+)+|[A-Z]+(?:_[A-Z]+)+|[a-z]+(?:[A-Z][a-z]+)+|[A-Za-z_]\w*\(.*\)?"
+    r"|[A-Za-z_][A-Za-z_.]*(?:[-+*/%|&^]+[A-Za-z_][A-Za-z_.]*)+)$"  # expressions: prefix+name
 )
 
 
@@ -206,54 +208,45 @@ def is_identifier(c: Candidate) -> bool:
 
 # Values that announce what they are, and the defaults every installation guide shows.
 _SELF_NAMING = regex.compile(
-    r"(?i)p[a@]ss?w[o0]rd|passwd|secret|s3cr3t|token|insecure|\bmock|demo|test|letmein|qwerty"
+    r"(?i)p[a@]ss?w[o0@]rd|passwd|secret|s3cr3t|token|insecure|\bmock|demo|test|letmein|qwerty"
     r"|changeit|admin|hunter2"
 )
 _DEFAULTS = frozenset(
-    [
-        "root",
-        "toor",
-        "guest",
-        "pass",
-        "default",
-        "user",
-        "username",
-        "postgres",
-        "mysql",
-        "mariadb",
-        "redis",
-        "rabbitmq",
-        "mongo",
-        "mongodb",
-        "oracle",
-        "tiger",
-        "scott",
-        "sa",
-        "pwd",
-        "passw0rd",
-        "welcome",
-        "welcome1",
-        "trustno1",
-        "123456",
-        "12345678",
-        "123456789",
-        "1234567890",
-        "abc123",
-        "azerty",
-    ]
+    "root toor guest pass default user username postgres mysql mariadb redis rabbitmq mongo "  # noqa: SIM905
+    "mongodb oracle tiger scott sa pwd passw0rd welcome welcome1 trustno1 123456 12345678 "
+    "123456789 1234567890 abc123 azerty".split()
 )
+# lowercase words joined by punctuation: secret-passwd, pass@host, to-be-stolen
+_WORDS_JOINED = regex.compile(r"^[a-z]+(?:[^A-Za-z0-9\s]+[a-z]+)+$")
+_PERCENT_ESCAPE = regex.compile(r"%[0-9A-Fa-f]{2}")
+_BASE64_TEXT = regex.compile(r"^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
 
 
 def is_weak_password(c: Candidate) -> bool:
     value = c.secret
-    low = value.lower()
-    if low in _DEFAULTS or _SELF_NAMING.search(value):
-        return True
     if f"{value}:{value}@" in c.match:  # postgres://app:app@db
         return True
+    if _PERCENT_ESCAPE.search(value):
+        value = urllib.parse.unquote(value)
+        if len(value) < 6:
+            return True
+    if _is_weak_text(value):
+        return True
+    if len(value) >= 12 and _BASE64_TEXT.match(value):
+        # base64 of readable text (alice:secret-passwd) is judged by what it says
+        raw = _b64(value)
+        if raw is not None and raw.isascii():
+            text = raw.decode("ascii")
+            if text.isprintable():
+                return _is_weak_text(text.partition(":")[2] or text)
+    return False
+
+
+def _is_weak_text(value: str) -> bool:
+    if value.lower() in _DEFAULTS or _SELF_NAMING.search(value) or _WORDS_JOINED.match(value):
+        return True
     # identifier punctuation (-_.) does not make a value random: count only the other symbols
-    classes = char_classes(value.replace("-", "").replace("_", "").replace(".", ""))
-    return classes < 2
+    return char_classes(value.replace("-", "").replace("_", "").replace(".", "")) < 2
 
 
 _PEM_BODY = regex.compile(r"[A-Za-z0-9+/=]+")

@@ -103,18 +103,37 @@ class HyperscanBackend:
     name = "hyperscan"
 
     def __init__(self, keywords: Sequence[Keyword]) -> None:
+        import hashlib
+
         import hyperscan
 
-        self._db: Any = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        from keyguard import cache
+
         self._lengths = [len(kw.text) for kw in keywords]
         flags = [hyperscan.HS_FLAG_CASELESS if kw.caseless else 0 for kw in keywords]
-        self._db.compile(
-            expressions=[kw.text for kw in keywords],
-            ids=list(range(len(keywords))),
-            elements=len(keywords),
-            flags=flags,
-            literal=True,
+        digest = hashlib.sha256(
+            repr([(kw.text, f) for kw, f in zip(keywords, flags, strict=True)]).encode()
         )
+        version = getattr(hyperscan, "__version__", "0")
+        name = f"hyperscan-{version}-{digest.hexdigest()[:24]}.db"
+        serialized = cache.load(name)
+        self._db: Any = None
+        if isinstance(serialized, bytes):
+            try:
+                self._db = hyperscan.loadb(serialized, hyperscan.HS_MODE_BLOCK)
+                self._db.scratch = hyperscan.Scratch(self._db)
+            except Exception:  # a stale or corrupt entry: compile afresh
+                self._db = None
+        if self._db is None:
+            self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            self._db.compile(
+                expressions=[kw.text for kw in keywords],
+                ids=list(range(len(keywords))),
+                elements=len(keywords),
+                flags=flags,
+                literal=True,
+            )
+            cache.store(name, hyperscan.dumpb(self._db))
 
     def hits(self, data: bytes) -> list[Hit]:
         found: list[Hit] = []

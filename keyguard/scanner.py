@@ -13,7 +13,9 @@ from keyguard.engine import CompiledRuleset, scan
 from keyguard.model import Finding
 from keyguard.sources.worktree import FileRef, Walk, is_binary, read
 
-PARALLEL_MIN_BYTES = 4 << 20  # below this, forking costs more than it saves
+PARALLEL_MIN_BYTES = (
+    96 << 20
+)  # below this, forking (and compiling patterns per worker) costs more than it saves
 
 
 @dataclass(slots=True)

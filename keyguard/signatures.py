@@ -133,9 +133,22 @@ def builtin_rule_files() -> list[Path]:
 
 
 def load_builtin() -> list[Rule]:
+    """The built-in rules, from the user cache when the rule files have not changed."""
+    from keyguard import __version__, cache
+
+    files = builtin_rule_files()
+    stamp = hashlib.sha256(__version__.encode())
+    for path in files:
+        info = path.stat()
+        stamp.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    name = f"rules-{stamp.hexdigest()[:24]}.pickle"
+    cached = cache.load(name)
+    if isinstance(cached, list) and all(isinstance(r, Rule) for r in cached):
+        return cached
     rules: list[Rule] = []
-    for path in builtin_rule_files():
+    for path in files:
         rules.extend(load_file(path))
+    cache.store(name, rules)
     return rules
 
 
