@@ -37,7 +37,7 @@ def check_rule(rule: Rule, compiled: CompiledRuleset, rng: random.Random) -> lis
         except TemplateError as exc:
             problem(f"example {number}: {exc}")
             continue
-        if rule.keywords and not any(k.lower() in text.lower() for k in rule.keywords):
+        if rule.keywords and not _has_keyword(rule, text):
             problem(f"example {number} has none of the keywords {list(rule.keywords)}")
             continue
         found = scan(text.encode("utf-8"), rule.example_path, compiled).findings
@@ -65,6 +65,12 @@ def check_rules(compiled: CompiledRuleset, seed: int | None = None) -> list[Prob
     for rule in compiled.rules:
         problems.extend(check_rule(rule, compiled, rng))
     return problems
+
+
+def _has_keyword(rule: Rule, text: str) -> bool:
+    if rule.exact_keywords:
+        return any(k in text for k in rule.keywords)
+    return any(k.lower() in text.lower() for k in rule.keywords)
 
 
 def _short(text: str) -> str:

@@ -131,6 +131,9 @@ def history(
     no_config: NoConfigOpt = False,
     jobs: JobsOpt = 0,
     matcher: MatcherOpt = "auto",
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither use nor update the re-audit cache.")
+    ] = False,
 ) -> int:
     """Audit the whole history of a git repository: every blob once, every leak attributed."""
     from keyguard.run import HistoryRequest, run_history
@@ -148,6 +151,7 @@ def history(
         no_config=no_config,
         jobs=jobs,
         matcher=matcher,
+        no_cache=no_cache,
     )
     return run_history(request)
 

@@ -68,7 +68,7 @@ class CompiledRuleset:
 
 def compile_ruleset(ruleset: Ruleset, matcher: str = "auto") -> CompiledRuleset:
     rules = ruleset.rules
-    keywords = tuple(build_keywords([r.keywords for r in rules]))
+    keywords = tuple(build_keywords([r.keywords for r in rules], [r.exact_keywords for r in rules]))
     return CompiledRuleset(
         ruleset=ruleset,
         keywords=keywords,

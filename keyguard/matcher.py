@@ -48,13 +48,24 @@ def derived_base64(keyword: bytes, min_chars: int = 5) -> list[bytes]:
     return spellings
 
 
-def build_keywords(rule_keywords: Sequence[Sequence[str]]) -> list[Keyword]:
-    """Keywords with their rule payloads, plus derived base64 spellings of the longer ones."""
-    by_text: dict[bytes, list[int]] = {}
+def build_keywords(
+    rule_keywords: Sequence[Sequence[str]], exact: Sequence[bool] | None = None
+) -> list[Keyword]:
+    """Keywords with their rule payloads, plus derived base64 spellings of the longer ones.
+
+    Keywords are case-insensitive unless the rule asks for exact keywords (`SG.` must not
+    match every `msg.`).
+    """
+    by_text: dict[tuple[bytes, bool], list[int]] = {}
     for index, words in enumerate(rule_keywords):
+        caseless = not (exact and exact[index])
         for word in words:
-            by_text.setdefault(word.lower().encode("utf-8"), []).append(index)
-    keywords = [Keyword(text, True, tuple(sorted(set(rules)))) for text, rules in by_text.items()]
+            text = word.lower() if caseless else word
+            by_text.setdefault((text.encode("utf-8"), caseless), []).append(index)
+    keywords = [
+        Keyword(text, caseless, tuple(sorted(set(rules))))
+        for (text, caseless), rules in by_text.items()
+    ]
     derived: set[bytes] = set()
     for words in rule_keywords:
         for word in words:

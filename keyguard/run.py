@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +105,7 @@ class HistoryRequest:
     no_config: bool = False
     jobs: int = 0
     matcher: str = "auto"
+    no_cache: bool = False
 
 
 def run_history(request: HistoryRequest) -> int:
@@ -118,9 +121,16 @@ def run_history(request: HistoryRequest) -> int:
     )
     compiled = build_rules(cfg, request.matcher)
     scope = scope_args(request.branch, request.rev_range, request.since)
-    result = audit(
-        request.repo, compiled, scope, jobs=request.jobs or default_jobs(), max_size=max_size
-    )
+    with progress_bar(enabled=sys.stderr.isatty()) as progress:
+        result = audit(
+            request.repo,
+            compiled,
+            scope,
+            jobs=request.jobs or default_jobs(),
+            max_size=max_size,
+            use_cache=not request.no_cache,
+            progress=progress,
+        )
     stats = result.stats
     findings = [f for f in result.findings if not cfg.is_allowed(f)]
     for note in stats.notes:
@@ -141,6 +151,48 @@ def run_history(request: HistoryRequest) -> int:
     )
     emit(report, request.output_format, request.output, request.show_secrets)
     return exit_code(report)
+
+
+@contextlib.contextmanager
+def progress_bar(
+    enabled: bool,
+) -> Iterator[Callable[[int, int], Callable[[int, int], None]] | None]:
+    """A rich progress bar on a terminal (stderr); nothing at all on a pipe."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    bar = Progress(
+        TextColumn("scanning blobs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+    def start(total_blobs: int, total_bytes: int) -> Callable[[int, int], None]:
+        task = bar.add_task("blobs", total=total_bytes or None)
+
+        def step(blobs: int, done_bytes: int) -> None:
+            bar.update(task, completed=done_bytes)
+
+        return step
+
+    with bar:
+        yield start
 
 
 def make_report(

@@ -40,6 +40,7 @@ _KNOWN = {
     "references",
     "generic",
     "example_path",
+    "exact_keywords",
 }
 _ID = regex.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
 
@@ -67,6 +68,7 @@ class Rule:
     filters: tuple[str, ...] = ()  # empty: the defaults for the rule kind
     generic: bool = False
     description: str = ""
+    exact_keywords: bool = False  # keywords match case-sensitively
     example_path: str = "example.txt"  # the path examples are scanned under (for `paths` rules)
     source: str = ""  # the file the rule came from, for error messages
 
@@ -111,6 +113,7 @@ def _rule_key(rule: Rule) -> list[Any]:
     return [
         rule.id,
         rule.pattern,
+        rule.exact_keywords,
         list(rule.keywords),
         rule.entropy,
         rule.min_length,
@@ -259,6 +262,7 @@ def parse_rule(entry: object, source: str, index: int) -> Rule:
         generic=_bool(entry, "generic", fail),
         description=str(entry.get("description", "")),
         example_path=str(entry.get("example_path", "example.txt")),
+        exact_keywords=_bool(entry, "exact_keywords", fail),
         source=source,
     )
 

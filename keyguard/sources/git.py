@@ -40,9 +40,11 @@ class CommitRecord:
     changes: tuple[Change, ...]
 
 
-def run_git(repo: Path, *args: str, check: bool = True) -> bytes:
+def run_git(repo: Path, *args: str, check: bool = True, stdin: bytes | None = None) -> bytes:
     try:
-        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
+        done = subprocess.run(
+            ["git", "-C", str(repo), *args], capture_output=True, check=False, input=stdin
+        )
     except OSError as exc:
         raise ScanError(f"cannot run git: {exc}") from None
     if check and done.returncode != 0:
@@ -190,6 +192,27 @@ class BlobReader:
 def git_dir(repo: Path) -> Path:
     out = run_git(repo, "rev-parse", "--absolute-git-dir").decode().strip()
     return Path(out)
+
+
+def common_dir(repo: Path) -> Path:
+    """The git dir shared by all work trees of a repository."""
+    out = run_git(repo, "rev-parse", "--git-common-dir").decode().strip()
+    path = Path(out)
+    return path if path.is_absolute() else (repo / path).resolve()
+
+
+def ref_tips(repo: Path) -> list[str]:
+    """Every ref's object plus HEAD: what `--all` starts from."""
+    out = run_git(repo, "for-each-ref", "--format=%(objectname)").decode().split()
+    head = run_git(repo, "rev-parse", "--verify", "--quiet", "HEAD", check=False).decode().strip()
+    return sorted(set(out) | ({head} if head else set()))
+
+
+def all_reachable(repo: Path, old: Sequence[str], new: Sequence[str]) -> bool:
+    """Is every commit reachable from `old` still reachable from `new` (no force push, no deletion)?"""
+    revs = "\n".join([*old, *(f"^{sha}" for sha in new)]) + "\n"
+    out = run_git(repo, "rev-list", "--count", "--stdin", check=False, stdin=revs.encode())
+    return out.strip() == b"0"
 
 
 def is_shallow(repo: Path) -> bool:

@@ -1,0 +1,163 @@
+"""The incremental re-audit cache: which blobs were scanned (and what they held) under a ruleset,
+and, for whole-repository audits, the ref tips already audited with their leak events.
+
+Stored as JSON (never pickle: the repository being audited may be hostile) with a SHA-256 over
+the body; a file that fails any check is ignored and rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from keyguard.model import Commit, Finding
+from keyguard.signatures import Rule
+
+MAGIC = "keyguard.history-cache/1"
+
+# One finding inside a blob, without its path: enough to rebuild the Finding.
+Stored = list[Any]
+
+
+def store_finding(f: Finding) -> Stored:
+    return [
+        f.rule_id,
+        f.secret,
+        f.line,
+        f.column,
+        f.end_line,
+        f.end_column,
+        f.confidence,
+        f.decoded,
+    ]
+
+
+def load_finding(entry: Sequence[Any], rules: Mapping[str, Rule], path: str) -> Finding | None:
+    rule_id, secret, line, column, end_line, end_column, confidence, decoded = entry
+    rule = rules.get(rule_id)
+    if rule is None:
+        return None
+    return Finding(
+        rule_id=rule.id,
+        title=rule.title,
+        category=rule.category,
+        severity=rule.severity,
+        confidence=str(confidence),
+        path=path,
+        line=int(line),
+        column=int(column),
+        end_line=int(end_line),
+        end_column=int(end_column),
+        secret=str(secret),
+        decoded=decoded,
+        remediation=rule.remediation,
+    )
+
+
+@dataclass
+class CachedEvent:
+    commit: Commit
+    path: str
+    findings: list[Stored]
+
+
+@dataclass
+class HistoryCache:
+    ruleset: str
+    max_size: int
+    scanned: set[str] = field(default_factory=set)  # blob ids scanned (with or without findings)
+    blob_findings: dict[str, list[Stored]] = field(default_factory=dict)
+    path_findings: dict[str, list[Stored]] = field(default_factory=dict)  # "sha\0path"
+    tips: list[str] = field(default_factory=list)  # ref tips of the last complete --all audit
+    events: list[CachedEvent] = field(default_factory=list)
+
+    def to_json(self) -> bytes:
+        body = {
+            "ruleset": self.ruleset,
+            "max_size": self.max_size,
+            "scanned": sorted(self.scanned),
+            "blob_findings": self.blob_findings,
+            "path_findings": self.path_findings,
+            "tips": self.tips,
+            "events": [
+                [e.commit.sha, e.commit.author, e.commit.date, e.commit.summary, e.path, e.findings]
+                for e in self.events
+            ],
+        }
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=True).encode()
+        header = json.dumps({"magic": MAGIC, "sha256": hashlib.sha256(text).hexdigest()})
+        return header.encode() + b"\n" + text
+
+    @staticmethod
+    def from_json(raw: bytes, ruleset: str, max_size: int) -> HistoryCache | None:
+        try:
+            header_line, text = raw.split(b"\n", 1)
+            header = json.loads(header_line)
+            if header.get("magic") != MAGIC:
+                return None
+            if hashlib.sha256(text).hexdigest() != header.get("sha256"):
+                return None
+            body = json.loads(text)
+            if body["ruleset"] != ruleset or body["max_size"] != max_size:
+                return None
+            events = [
+                CachedEvent(Commit(str(sha), str(a), str(d), str(s)), str(p), list(f))
+                for sha, a, d, s, p, f in body["events"]
+            ]
+            return HistoryCache(
+                ruleset=ruleset,
+                max_size=max_size,
+                scanned=set(body["scanned"]),
+                blob_findings=dict(body["blob_findings"]),
+                path_findings=dict(body["path_findings"]),
+                tips=list(body["tips"]),
+                events=events,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+
+def cache_path(git_dir: Path, repo_key: str) -> Path | None:
+    """In the repository's git dir when writable, else in the user's cache dir."""
+    if os.access(git_dir, os.W_OK):
+        return git_dir / "keyguard" / "history-cache.json"
+    from keyguard.cache import cache_dir
+
+    folder = cache_dir()
+    if folder is None:
+        return None
+    return folder / f"history-{hashlib.sha256(repo_key.encode()).hexdigest()[:24]}.json"
+
+
+def load(path: Path | None, ruleset: str, max_size: int) -> HistoryCache:
+    empty = HistoryCache(ruleset=ruleset, max_size=max_size)
+    if path is None:
+        return empty
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return empty
+    return HistoryCache.from_json(raw, ruleset, max_size) or empty
+
+
+def save(path: Path | None, state: HistoryCache) -> None:
+    if path is None:
+        return
+    tmp = ""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(state.to_json())
+        os.replace(tmp, path)  # atomic: an interrupted save leaves the old cache intact
+    except OSError:
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
