@@ -38,31 +38,27 @@ REAUDIT_LIMIT_S = 3.0
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repo", type=Path, help="non-bare git clone (default BENCH/git)")
-    parser.add_argument("--runs", type=int, default=3, help="measured runs per tool (default 3)")
-    parser.add_argument("--warmups", type=int, default=1, help="unmeasured runs first (default 1)")
-    parser.add_argument("--keyguard", default="keyguard", help="keyguard command")
-    parser.add_argument("--gitleaks", default="gitleaks", help="gitleaks command")
-    parser.add_argument("--kingfisher", default="kingfisher", help="Kingfisher command")
-    parser.add_argument("--skip", action="append", default=[], help="tool to leave out")
     parser.add_argument("--no-reaudit", action="store_true", help="skip the re-audit test")
-    parser.add_argument("--timeout", type=float, default=3600, help="seconds per run")
     parser.add_argument("--scratch", type=Path, help="where the re-audit clone goes")
-    parser.add_argument("--results", type=Path, default=bl.RESULTS_DEFAULT)
-    parser.add_argument("--no-write", action="store_true", help="do not update --results")
-    parser.add_argument("--prepare", action="store_true", help="build the inputs and exit")
-    parser.add_argument("--bench-dir", type=Path, default=bl.BENCH_DIR_DEFAULT)
-    parser.add_argument("--source-repo", type=Path, default=bl.SOURCE_REPO_DEFAULT)
+    parser.add_argument(
+        "--keyguard-arg",
+        action="append",
+        default=[],
+        help="extra argument for the measured full keyguard history runs (repeatable), e.g. "
+        "to turn off an incremental cache; not used for the re-audit runs",
+    )
+    bl.add_common_args(parser, timeout=3600)
     return parser.parse_args(argv)
 
 
-def history_argv(tool: bl.Tool, repo: Path, output: Path) -> list[str]:
+def history_argv(tool: bl.Tool, repo: Path, output: Path, extra: Sequence[str] = ()) -> list[str]:
     """The command each tool uses to scan all of ``repo``'s history."""
     argv, target, out = tool.argv or [], str(repo), str(output)
     if tool.name == "floor":
         script = f"git -C {shlex.quote(target)} cat-file --batch-all-objects --batch --unordered"
         return ["bash", "-c", script + " > /dev/null"]
     if tool.name == "keyguard":
-        return [*argv, "history", target, "--format", "json", "--output", out]
+        return [*argv, "history", target, "--format", "json", "--output", out, *extra]
     if tool.name == "gitleaks":
         # gitleaks runs `git log -p -U0 --full-history --all` when --log-opts is not given.
         return [
@@ -75,9 +71,9 @@ def history_argv(tool: bl.Tool, repo: Path, output: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def history_plan(repo: Path) -> bl.RunPlan:
+def history_plan(repo: Path, keyguard_args: Sequence[str]) -> bl.RunPlan:
     def plan(tool: bl.Tool, output: Path) -> tuple[list[str], Path | None]:
-        argv = history_argv(tool, repo, output)
+        argv = history_argv(tool, repo, output, keyguard_args)
         return argv, None if tool.name == "floor" else output
 
     return plan
@@ -148,28 +144,28 @@ def add_commit(repo: Path, number: int) -> None:
     git(repo, *ident, "commit", "-q", "-m", f"keyguard bench commit {number}")
 
 
-def keyguard_history_once(
-    tool: bl.Tool, repo: Path, scratch: Path, timeout: float
-) -> tuple[bl.Run, str]:
-    output = scratch / "reaudit.json"
-    argv = history_argv(tool, repo, output)
-    run = bl.run_measured(argv, stderr=scratch / "reaudit.stderr", timeout=timeout)
+def keyguard_history_once(tool: bl.Tool, repo: Path, settings: bl.Settings) -> tuple[bl.Run, str]:
+    scratch = settings.scratch
+    argv = history_argv(tool, repo, scratch / "reaudit.json")
+    settings.gate.wait()
+    run = bl.run_measured(argv, stderr=scratch / "reaudit.stderr", timeout=settings.timeout)
     ok = run.exit_code in bl.OK_EXIT_CODES["keyguard"] and not run.timed_out
     error = "" if ok else f"exit code {run.exit_code}: {bl.tail(scratch / 'reaudit.stderr')}"
     return run, error
 
 
-def measure_reaudit(tool: bl.Tool, repo: Path, scratch: Path, runs: int, timeout: float) -> Reaudit:
+def measure_reaudit(tool: bl.Tool, repo: Path, settings: bl.Settings) -> Reaudit:
+    """Clone ``repo``, run keyguard history once, then time it after each new commit."""
     result = Reaudit()
-    clone = scratch / "reaudit-clone"
+    clone = settings.scratch / "reaudit-clone"
     bl.sh(["git", "clone", "-q", "--no-local", str(repo), str(clone)])
-    result.first, result.error = keyguard_history_once(tool, clone, scratch, timeout)
+    result.first, result.error = keyguard_history_once(tool, clone, settings)
     bl.step(f"re-audit: first keyguard history run {result.first.seconds:.2f}s")
-    for number in range(1, runs + 1):
+    for number in range(1, settings.runs + 1):
         if result.error:
             break
         add_commit(clone, number)
-        run, result.error = keyguard_history_once(tool, clone, scratch, timeout)
+        run, result.error = keyguard_history_once(tool, clone, settings)
         result.after_commit.append(run)
         bl.step(f"re-audit: after commit {number}: {run.seconds:.2f}s")
     return result
@@ -272,17 +268,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     reaudit: Reaudit | None = None
     with tempfile.TemporaryDirectory(prefix="keyguard-bench-", dir=args.scratch) as tmp:
         scratch = Path(tmp)
-        measurements = bl.measure(
-            tools,
-            history_plan(repo),
-            runs=args.runs,
-            warmups=args.warmups,
-            scratch=scratch,
-            timeout=args.timeout,
+        settings = bl.settings_from(
+            args, scratch, "history", bl.IdleGate(args.idle_threshold, args.max_idle_wait)
         )
+        measurements = bl.measure(tools, history_plan(repo, args.keyguard_arg), settings)
         keyguard = next(tool for tool in tools if tool.name == "keyguard")
         if keyguard.available and not args.no_reaudit:
-            reaudit = measure_reaudit(keyguard, repo, scratch, args.runs, args.timeout)
+            reaudit = measure_reaudit(keyguard, repo, settings)
     bl.print_summary(f"results for {repo}", measurements)
     if not args.no_write:
         bl.update_section(args.results, SECTION, render(args, argv, repo, measurements, reaudit))

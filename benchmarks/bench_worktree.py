@@ -38,18 +38,7 @@ STARTUP_RUNS = 10
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tree", action="append", type=Path, help="tree to scan (repeatable)")
-    parser.add_argument("--runs", type=int, default=3, help="measured runs per tool (default 3)")
-    parser.add_argument("--warmups", type=int, default=1, help="unmeasured runs first (default 1)")
-    parser.add_argument("--keyguard", default="keyguard", help="keyguard command")
-    parser.add_argument("--gitleaks", default="gitleaks", help="gitleaks command")
-    parser.add_argument("--kingfisher", default="kingfisher", help="Kingfisher command")
-    parser.add_argument("--skip", action="append", default=[], help="tool to leave out")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds per run")
-    parser.add_argument("--results", type=Path, default=bl.RESULTS_DEFAULT)
-    parser.add_argument("--no-write", action="store_true", help="do not update --results")
-    parser.add_argument("--prepare", action="store_true", help="build the inputs and exit")
-    parser.add_argument("--bench-dir", type=Path, default=bl.BENCH_DIR_DEFAULT)
-    parser.add_argument("--source-repo", type=Path, default=bl.SOURCE_REPO_DEFAULT)
+    bl.add_common_args(parser, timeout=1800)
     return parser.parse_args(argv)
 
 
@@ -95,19 +84,21 @@ def probe_tools(args: argparse.Namespace) -> list[bl.Tool]:
     return tools
 
 
-def startup_median(tool: bl.Tool, scratch: Path) -> float | None:
+def startup_median(tool: bl.Tool, settings: bl.Settings) -> float | None:
     """Median wall time of ``TOOL --version`` (``gitleaks version``) over STARTUP_RUNS."""
     if tool.argv is None or tool.name == "floor":
         return None
     argv = [*tool.argv, *bl.VERSION_ARGS[tool.name]]
+    scratch = settings.scratch
     bl.run_measured(argv, stdout=scratch / "startup.out")
+    settings.gate.wait()
     times = [bl.run_measured(argv, stdout=scratch / "startup.out") for _ in range(STARTUP_RUNS)]
     if any(run.exit_code != 0 for run in times):
         return None
     return statistics.median(run.seconds for run in times)
 
 
-def startup_lines(tools: Sequence[bl.Tool], scratch: Path) -> list[str]:
+def startup_lines(tools: Sequence[bl.Tool], settings: bl.Settings) -> list[str]:
     lines = [
         f"### Startup: `--version`, median of {STARTUP_RUNS} runs",
         "",
@@ -117,7 +108,7 @@ def startup_lines(tools: Sequence[bl.Tool], scratch: Path) -> list[str]:
     for tool in tools:
         if tool.name == "floor":
             continue
-        median = startup_median(tool, scratch)
+        median = startup_median(tool, settings)
         shown = "not available" if median is None else f"{median * 1000:.0f}"
         command = bl.display([*(tool.argv or [tool.name]), *bl.VERSION_ARGS[tool.name]])
         lines.append(f"| {tool.name} | `{command}` | {shown} |")
@@ -151,20 +142,11 @@ def tree_lines(tree: Path, size: bl.TreeSize, measurements: Sequence[bl.Measurem
     return lines + (["", "Notes:", "", *notes] if notes else [])
 
 
-def run_tree(
-    tree: Path, tools: Sequence[bl.Tool], args: argparse.Namespace, scratch: Path
-) -> list[str]:
+def run_tree(tree: Path, tools: Sequence[bl.Tool], settings: bl.Settings) -> list[str]:
     size = bl.tree_size(tree)
     bl.step(f"tree {tree}: {size.files} files, {size.megabytes:.1f} MB (excluding .git)")
     fresh = [bl.Tool(t.name, t.argv, t.version, t.note) for t in tools]
-    measurements = bl.measure(
-        fresh,
-        worktree_plan(tree),
-        runs=args.runs,
-        warmups=args.warmups,
-        scratch=scratch,
-        timeout=args.timeout,
-    )
+    measurements = bl.measure(fresh, worktree_plan(tree), settings)
     bl.print_summary(f"results for {tree}", measurements)
     for item in measurements:
         if item.findings is not None:
@@ -204,11 +186,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for tool in tools:
         bl.step(f"{tool.name}: {tool.version} {bl.display(tool.argv or [])} {tool.note}")
     body: list[str] = []
+    gate = bl.IdleGate(args.idle_threshold, args.max_idle_wait)
     with tempfile.TemporaryDirectory(prefix="keyguard-bench-") as tmp:
         for tree in trees:
-            body += run_tree(tree.resolve(), tools, args, Path(tmp))
+            settings = bl.settings_from(args, Path(tmp), tree.name, gate)
+            body += run_tree(tree.resolve(), tools, settings)
             body.append("")
-        body += startup_lines(tools, Path(tmp))
+        body += startup_lines(tools, bl.settings_from(args, Path(tmp), "startup", gate))
     if not args.no_write:
         bl.update_section(args.results, SECTION, render(args, argv, body))
         bl.step(f"wrote section '{SECTION}' of {args.results}")

@@ -8,7 +8,9 @@ section of a markdown results file.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -61,6 +63,8 @@ class Run:
     max_rss_kb: int
     exit_code: int
     timed_out: bool = False
+    cpu_seconds: float = 0.0  # user + system time of the process tree
+    busy_before: float = 0.0  # share of all CPUs other processes used just before the run
 
 
 def _kill_group(pid: int) -> None:
@@ -113,7 +117,8 @@ def run_measured(
         for handle in (out, err):
             if not isinstance(handle, int):
                 handle.close()
-    return Run(elapsed, int(usage.ru_maxrss), proc.returncode, fired.is_set())
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(elapsed, int(usage.ru_maxrss), proc.returncode, fired.is_set(), cpu)
 
 
 def capture(argv: Sequence[str], cwd: Path | None = None, timeout: float = 60.0) -> str:
@@ -242,6 +247,31 @@ def _lookup(record: dict[str, Any], keys: Sequence[str]) -> Any:
     return None
 
 
+def _dig(record: Any, keys: Sequence[str]) -> Any:
+    for key in keys:
+        if not isinstance(record, dict):
+            return None
+        record = record.get(key)
+    return record
+
+
+def report_facts(report: Path) -> str:
+    """The scan statistics a report carries about itself (keyguard, Kingfisher)."""
+    try:
+        document = _load_json_any(report)
+    except (OSError, ValueError):
+        return ""
+    keyguard = _dig(document, ("scan",))
+    if isinstance(keyguard, dict):
+        hidden = {"kind", "targets", "errors", "ruleset", "findings", "complete"}
+        return ", ".join(f"{key}={value}" for key, value in keyguard.items() if key not in hidden)
+    kingfisher = _dig(document, ("metadata", "summary"))
+    if isinstance(kingfisher, dict):
+        keys = ("rules_applied", "blobs_scanned", "bytes_scanned")
+        return ", ".join(f"{key}={kingfisher[key]}" for key in keys if key in kingfisher)
+    return ""
+
+
 def _describe(record: dict[str, Any]) -> Finding:
     rule = record.get("rule")
     if isinstance(rule, dict):
@@ -250,6 +280,8 @@ def _describe(record: dict[str, Any]) -> Finding:
     path = _lookup(record, ("path", "File", "file", "filename"))
     line = _lookup(record, ("line", "StartLine", "start_line", "line_number"))
     commit = _lookup(record, ("commit", "Commit", "commit_id"))
+    if commit is None:  # Kingfisher: finding.git_metadata.commit.id
+        commit = _dig(record, ("finding", "git_metadata", "commit", "id"))
     if isinstance(path, dict):  # some formats nest {"path": {"relative": ...}}
         path = next(iter(path.values()), "")
     return Finding(
@@ -298,8 +330,10 @@ class Measurement:
     tool: Tool
     command: str
     runs: list[Run] = field(default_factory=list)
+    warmup_runs: list[Run] = field(default_factory=list)
     findings: list[Finding] | None = None
     error: str = ""
+    facts: str = ""  # what the tool's report says about its own scan
 
     @property
     def ok(self) -> bool:
@@ -317,6 +351,14 @@ class Measurement:
     def peak_rss_mb(self) -> float:
         return max(run.max_rss_kb for run in self.runs) / 1024
 
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(run.cpu_seconds for run in self.runs)
+
+    @property
+    def busiest(self) -> float:
+        return max(run.busy_before for run in self.runs)
+
 
 def ratio(value: Measurement, base: Measurement | None) -> str:
     if base is None or not (value.ok and base.ok) or base.median <= 0:
@@ -333,20 +375,20 @@ def measurement_row(
     """One markdown table row."""
     name, version = item.tool.name, item.tool.version
     if not item.tool.available:
-        return f"| {name} | {version} | not available | | | | | | |"
+        return f"| {name} | {version} | not available | | | | | | | |"
     if not item.ok:
-        return f"| {name} | {version} | failed | | | | | | |"
+        return f"| {name} | {version} | failed | | | | | | | |"
     found = "-" if item.findings is None else str(len(item.findings))
     return (
         f"| {name} | {version} | {item.median:.2f} | {item.minimum:.2f} | "
-        f"{item.peak_rss_mb:.0f} | {found} | {ratio(item, kingfisher)} | "
+        f"{item.cpu_median:.2f} | {item.peak_rss_mb:.0f} | {found} | {ratio(item, kingfisher)} | "
         f"{ratio(item, gitleaks)} | {ratio(item, floor)} |"
     )
 
 
 TABLE_HEADER = (
-    "| Tool | Version | Median s | Min s | Peak RSS MB | Findings | × Kingfisher | × gitleaks "
-    "| × floor |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    "| Tool | Version | Median s | Min s | CPU s | Peak RSS MB | Findings | × Kingfisher "
+    "| × gitleaks | × floor |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
@@ -368,7 +410,62 @@ def notes_for(measurements: Sequence[Measurement]) -> list[str]:
             notes.append(f"- {item.tool.name}: {item.tool.note}")
         if item.error:
             notes.append(f"- {item.tool.name}: {item.error}")
+        if item.facts:
+            notes.append(f"- {item.tool.name} report: {item.facts}")
+        if item.runs and item.warmup_runs and item.median < 0.5 * item.warmup_runs[0].seconds:
+            notes.append(
+                f"- {item.tool.name}: measured runs took less than half the warm-up's "
+                f"{item.warmup_runs[0].seconds:.2f}s; check that it is not reusing a cache"
+            )
+        if item.runs and item.busiest > BUSY_NOTE:
+            notes.append(
+                f"- {item.tool.name}: other processes used up to {item.busiest:.0%} of the CPUs "
+                "just before a measured run; its times may be inflated"
+            )
     return notes
+
+
+BUSY_NOTE = 0.2
+
+
+def _cpu_jiffies() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_fraction(interval: float = 1.0) -> float:
+    """Share of all CPUs that were busy during the next ``interval`` seconds."""
+    try:
+        busy0, total0 = _cpu_jiffies()
+        time.sleep(interval)
+        busy1, total1 = _cpu_jiffies()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return (busy1 - busy0) / max(total1 - total0, 1)
+
+
+@dataclass
+class IdleGate:
+    """Before a measured run, wait until other processes leave the CPUs (nearly) idle.
+
+    ``budget`` is the total waiting allowed for a whole benchmark, so a machine that never
+    settles costs minutes, not hours; the busy share seen before each run is recorded.
+    """
+
+    threshold: float = 0.15
+    budget: float = 900.0
+
+    def wait(self) -> float:
+        busy = busy_fraction()
+        while busy > self.threshold and self.budget > 0:
+            step(f"machine busy ({busy:.0%} of CPUs), waiting ({self.budget:.0f}s budget left)")
+            started = time.monotonic()
+            time.sleep(4)
+            busy = busy_fraction()
+            self.budget -= time.monotonic() - started
+        return busy
 
 
 def cpu_model() -> str:
@@ -403,6 +500,7 @@ def machine_info() -> list[str]:
         f"- memory: {memory_total_gb()}",
         f"- OS: {platform.system()} {platform.release()}",
         f"- Python: {platform.python_version()}; {git_version}",
+        f"- load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
     ]
 
 
@@ -513,6 +611,49 @@ def prepare_inputs(bench_dir: Path, source: Path) -> None:
 # --------------------------------------------------------------------------- running
 
 
+def add_common_args(parser: argparse.ArgumentParser, timeout: float) -> None:
+    """Options shared by both benchmarks."""
+    add = parser.add_argument
+    add("--runs", type=int, default=3, help="measured runs per tool (default 3)")
+    add("--warmups", type=int, default=1, help="unmeasured runs first (default 1)")
+    add("--keyguard", default="keyguard", help="keyguard command (default: keyguard)")
+    add("--gitleaks", default="gitleaks", help="gitleaks command (default: gitleaks)")
+    add("--kingfisher", default="kingfisher", help="Kingfisher command (default: kingfisher)")
+    add("--skip", action="append", default=[], help="leave this tool out (repeatable)")
+    add("--timeout", type=float, default=timeout, help=f"seconds per run (default {timeout:.0f})")
+    add("--results", type=Path, default=RESULTS_DEFAULT, help="markdown file to update")
+    add("--no-write", action="store_true", help="do not update --results")
+    add("--keep-reports", type=Path, help="copy each tool's last JSON report into this folder")
+    add(
+        "--idle-threshold",
+        type=float,
+        default=0.15,
+        help="before each measured run wait until other processes use at most this share "
+        "of the CPUs (default 0.15; 1 = never wait)",
+    )
+    add(
+        "--max-idle-wait",
+        type=float,
+        default=900,
+        help="total seconds a whole benchmark may spend waiting for idle (default 900)",
+    )
+    add("--prepare", action="store_true", help="build the inputs under --bench-dir and exit")
+    add("--bench-dir", type=Path, default=BENCH_DIR_DEFAULT, help="where the inputs live")
+    add("--source-repo", type=Path, default=SOURCE_REPO_DEFAULT, help="git repository to clone")
+
+
+def settings_from(args: argparse.Namespace, scratch: Path, tag: str, gate: IdleGate) -> Settings:
+    return Settings(
+        runs=args.runs,
+        warmups=args.warmups,
+        scratch=scratch,
+        timeout=args.timeout,
+        keep_reports=args.keep_reports,
+        tag=tag,
+        gate=gate,
+    )
+
+
 RunPlan = Callable[[Tool, Path], tuple[list[str], Path | None]]
 
 
@@ -523,69 +664,79 @@ def display(argv: Sequence[str]) -> str:
     return shlex.join(argv)
 
 
-def measure(
-    tools: Sequence[Tool],
-    plan: RunPlan,
-    *,
-    runs: int,
-    warmups: int,
-    scratch: Path,
-    timeout: float,
-) -> list[Measurement]:
-    """Warm up every tool, then run the tools round-robin ``runs`` times.
+@dataclass(frozen=True)
+class Settings:
+    """How to run a benchmark: repetitions, limits and where files go."""
+
+    runs: int
+    warmups: int
+    scratch: Path
+    timeout: float
+    keep_reports: Path | None = None  # copy each tool's last report here
+    tag: str = ""  # prefix for kept report names (e.g. the tree's name)
+    gate: IdleGate = field(default_factory=IdleGate)
+
+
+def measure(tools: Sequence[Tool], plan: RunPlan, settings: Settings) -> list[Measurement]:
+    """Warm up every tool, then run the tools round-robin ``settings.runs`` times.
 
     ``plan(tool, output_path)`` returns the argv to run and the report it writes (or None).
     """
     results = [Measurement(tool, "") for tool in tools]
-    for round_no in range(warmups + runs):
-        warm = round_no < warmups
+    total = settings.warmups + settings.runs
+    for round_no in range(total):
+        warm = round_no < settings.warmups
         for item in results:
             if not item.tool.available or item.error:
                 continue
-            label = "warm-up" if warm else f"run {round_no - warmups + 1}/{runs}"
-            _run_once(item, plan, scratch, timeout, label, keep=not warm)
+            label = "warm-up" if warm else f"run {round_no - settings.warmups + 1}/{settings.runs}"
+            _run_once(item, plan, settings, label, keep=not warm)
     return results
 
 
 def _run_once(
-    item: Measurement,
-    plan: RunPlan,
-    scratch: Path,
-    timeout: float,
-    label: str,
-    *,
-    keep: bool,
+    item: Measurement, plan: RunPlan, settings: Settings, label: str, *, keep: bool
 ) -> None:
-    name = item.tool.name
+    name, scratch = item.tool.name, settings.scratch
     output = scratch / f"{name}.json"
     output.unlink(missing_ok=True)
     argv, report = plan(item.tool, output)
     item.command = display(argv).replace(str(output), "OUT")
     log = scratch / f"{name}.stderr"
-    run = run_measured(argv, stdout=scratch / f"{name}.stdout", stderr=log, timeout=timeout)
+    busy = settings.gate.wait() if keep else 0.0
+    run = run_measured(
+        argv, stdout=scratch / f"{name}.stdout", stderr=log, timeout=settings.timeout
+    )
+    run = dataclasses.replace(run, busy_before=busy)
     ok = run.exit_code in OK_EXIT_CODES[name] and not run.timed_out
     step(
-        f"{name} {label}: {run.seconds:.2f}s, {run.max_rss_kb / 1024:.0f} MB, "
+        f"{name} {label}: {run.seconds:.2f}s (cpu {run.cpu_seconds:.2f}s), "
+        f"{run.max_rss_kb / 1024:.0f} MB, "
         f"exit {run.exit_code}{' (timeout)' if run.timed_out else ''}"
     )
     if not ok:
         reason = "timed out" if run.timed_out else f"exit code {run.exit_code}"
         item.error = f"failed ({reason}): {tail(log)}"
         return
-    if keep:
-        item.runs.append(run)
-    if report is None:
-        return
+    (item.runs if keep else item.warmup_runs).append(run)
+    if report is not None:
+        _read_report(item, report, settings)
+
+
+def _read_report(item: Measurement, report: Path, settings: Settings) -> None:
     try:
         findings = read_findings(report)
     except (OSError, ValueError) as exc:
         item.error = f"could not read its report {report}: {exc}"
         return
-    if keep and item.findings is not None and len(findings) != len(item.findings):
-        step(
-            f"{name}: finding count changed between runs ({len(item.findings)} -> {len(findings)})"
-        )
+    if item.findings is not None and len(findings) != len(item.findings):
+        step(f"{item.tool.name}: finding count changed ({len(item.findings)} -> {len(findings)})")
     item.findings = findings
+    item.facts = report_facts(report)
+    if settings.keep_reports is not None:
+        settings.keep_reports.mkdir(parents=True, exist_ok=True)
+        tag = f"{settings.tag}-" if settings.tag else ""
+        shutil.copyfile(report, settings.keep_reports / f"{tag}{item.tool.name}.json")
 
 
 def print_summary(title: str, measurements: Sequence[Measurement]) -> None:
@@ -598,6 +749,7 @@ def print_summary(title: str, measurements: Sequence[Measurement]) -> None:
         found = "-" if item.findings is None else len(item.findings)
         step(
             f"  {item.tool.name:10s} median {item.median:7.2f}s  min {item.minimum:7.2f}s  "
+            f"cpu {item.cpu_median:7.2f}s  "
             f"peak {item.peak_rss_mb:6.0f} MB  findings {found}"
         )
 

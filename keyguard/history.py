@@ -197,12 +197,21 @@ def audit(
     whole = list(scope) == ["--all"]
     tips = git.ref_tips(repo) if whole else []
     old_events: list[history_cache.CachedEvent] = []
+    background: git.Background | None = None
     if whole and state.tips and git.all_reachable(repo, state.tips, tips):
         # Only the commits added since the last complete audit need their changes listed.
         old_events = state.events
         revs = "\n".join([*tips, *(f"^{sha}" for sha in state.tips)]) + "\n"
         log = git.run_git(repo, *git.log_command(["--stdin"]), stdin=revs.encode())
         stats.notes.append("incremental: reused the cached audit of earlier commits")
+    elif whole and not state.scanned:
+        # A first full audit wants (nearly) every blob: list the commits in the background
+        # while every blob is scanned, instead of one after the other.
+        background = git.Background(repo, git.log_command(scope))
+        objects = git.blobs_in_pack_order(repo)
+        step = progress(len(objects), sum(o.size for o in objects)) if progress else None
+        scanned = scan_blobs(repo, objects, compiled, jobs, max_size, step)
+        log = background.result()
     else:
         log = git.run_git(repo, *git.log_command(scope))
     records = list(git.parse_log(log))
@@ -216,10 +225,13 @@ def audit(
     submodules = {c.path for r in records for c in r.changes if c.new_mode == git.SUBMODULE_MODE}
     if submodules:
         stats.notes.append(f"{len(submodules)} submodule path(s) not descended into")
-    need = wanted - state.scanned
-    objects = _read_order(repo, need)
-    step = progress(len(objects), sum(o.size for o in objects)) if progress else None
-    scanned = scan_blobs(repo, objects, compiled, jobs, max_size, step)
+    if background is None:
+        objects = _read_order(repo, wanted - state.scanned)
+        step = progress(len(objects), sum(o.size for o in objects)) if progress else None
+        scanned = scan_blobs(repo, objects, compiled, jobs, max_size, step)
+    elif not scanned.interrupted:
+        for sha in sorted(wanted - scanned.done):
+            stats.errors.append(f"object {sha} is missing")
     stats.blobs, stats.bytes = scanned.stats.blobs, scanned.stats.bytes
     stats.skipped.update(scanned.stats.skipped)
     stats.errors.extend(scanned.stats.errors)

@@ -127,8 +127,10 @@ class HyperscanBackend:
         )
         version = getattr(hyperscan, "__version__", "0")
         name = f"hyperscan-{version}-{digest.hexdigest()[:24]}.db"
-        serialized = cache.load(name)
         self._db: Any = None
+        if not keywords:
+            return
+        serialized = cache.load(name)
         if isinstance(serialized, bytes):
             try:
                 self._db = hyperscan.loadb(serialized, hyperscan.HS_MODE_BLOCK)
@@ -148,6 +150,8 @@ class HyperscanBackend:
 
     def hits(self, data: bytes) -> list[Hit]:
         found: list[Hit] = []
+        if self._db is None:
+            return found  # no keywords at all (a config of `paths`-only rules)
         lengths = self._lengths
         append = found.append
 

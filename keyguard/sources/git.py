@@ -189,6 +189,33 @@ class BlobReader:
         self._proc.wait()
 
 
+class Background:
+    """A git command whose output is collected by a thread while the caller does other work."""
+
+    def __init__(self, repo: Path, args: Sequence[str]) -> None:
+        try:
+            self._proc = subprocess.Popen(
+                ["git", "-C", str(repo), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        except OSError as exc:
+            raise ScanError(f"cannot run git: {exc}") from None
+        self._args = args
+        self._out = b""
+        self._err = b""
+        self._thread = threading.Thread(target=self._collect, daemon=True)
+        self._thread.start()
+
+    def _collect(self) -> None:
+        self._out, self._err = self._proc.communicate()
+
+    def result(self) -> bytes:
+        self._thread.join()
+        if self._proc.returncode != 0:
+            message = self._err.decode("utf-8", "replace").strip().splitlines()
+            raise ScanError(f"git {self._args[0]} failed: {message[-1] if message else ''}")
+        return self._out
+
+
 def git_dir(repo: Path) -> Path:
     out = run_git(repo, "rev-parse", "--absolute-git-dir").decode().strip()
     return Path(out)

@@ -34,16 +34,68 @@ CRYPT64 = "./" + DIGITS + UPPER + LOWER
 # Substrings that scanners treat as "this is a placeholder"; random values must not contain them
 # by accident, or a miss would be the generator's fault rather than the scanner's.
 _SUSPICIOUS = (
-    "example", "test", "fake", "dummy", "sample", "xxxx", "0000", "1111", "1234", "abcd",
-    "placeholder", "changeme", "secret", "password", "token", "your", "redact", "mock", "demo",
-    "null", "none", "todo", "insecure",
+    "example",
+    "test",
+    "fake",
+    "dummy",
+    "sample",
+    "xxxx",
+    "0000",
+    "1111",
+    "1234",
+    "abcd",
+    "placeholder",
+    "changeme",
+    "secret",
+    "password",
+    "token",
+    "your",
+    "redact",
+    "mock",
+    "demo",
+    "null",
+    "none",
+    "todo",
+    "insecure",
 )
 
 _WORDS = (
-    "amber", "basalt", "canyon", "copper", "dahlia", "ember", "falcon", "glacier", "harbor",
-    "indigo", "juniper", "kestrel", "lantern", "meadow", "nimbus", "orchid", "pepper", "quartz",
-    "raven", "saffron", "timber", "umber", "velvet", "willow", "yonder", "zephyr", "marble",
-    "cobalt", "thistle", "walnut", "brisket", "tundra", "mosaic", "pylon", "sprocket", "violet",
+    "amber",
+    "basalt",
+    "canyon",
+    "copper",
+    "dahlia",
+    "ember",
+    "falcon",
+    "glacier",
+    "harbor",
+    "indigo",
+    "juniper",
+    "kestrel",
+    "lantern",
+    "meadow",
+    "nimbus",
+    "orchid",
+    "pepper",
+    "quartz",
+    "raven",
+    "saffron",
+    "timber",
+    "umber",
+    "velvet",
+    "willow",
+    "yonder",
+    "zephyr",
+    "marble",
+    "cobalt",
+    "thistle",
+    "walnut",
+    "brisket",
+    "tundra",
+    "mosaic",
+    "pylon",
+    "sprocket",
+    "violet",
 )
 
 
@@ -142,7 +194,7 @@ class Gen:
         h = h[:12] + "4" + h[13:16] + self.rng.choice("89ab") + h[17:]
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
-    def int(self, lo: int, hi: int) -> int:
+    def num(self, lo: int, hi: int) -> int:
         return self.rng.randint(lo, hi)
 
     def chance(self, p: float) -> bool:
@@ -161,13 +213,15 @@ class Gen:
         return self.pick(_WORDS)
 
     def host(self) -> str:
-        return f"{self.word()}-{self.lower_alnum(4)}.{self.pick(('internal', 'corp', 'prod', 'svc'))}"
+        return (
+            f"{self.word()}-{self.lower_alnum(4)}.{self.pick(('internal', 'corp', 'prod', 'svc'))}"
+        )
 
     # -- passwords --------------------------------------------------------------------------
     def password(self, symbols: str = "!@^*-_+=.?~") -> str:
         """A password-manager style password: starts with a letter, has a digit and a symbol."""
         while True:
-            n = self.int(14, 24)
+            n = self.num(14, 24)
             body = self.pick(UPPER + LOWER) + self.chars(n - 1, ALNUM + symbols * 2)
             if any(c in DIGITS for c in body) and (not symbols or any(c in symbols for c in body)):
                 return body
@@ -177,7 +231,7 @@ class Gen:
         a, b = self.word().capitalize(), self.word().capitalize()
         sep = self.pick(symbols) if symbols else ""
         tail = self.pick(symbols) if symbols else ""
-        return f"{a}{sep}{b}{sep}{self.int(10, 9999)}{tail}"
+        return f"{a}{sep}{b}{sep}{self.num(10, 9999)}{tail}"
 
     def any_password(self, symbols: str = "!@^*-_+=.?~") -> str:
         return self.human_password(symbols) if self.chance(0.25) else self.password(symbols)
@@ -187,8 +241,23 @@ class Gen:
         return self.any_password("-_.~!*")
 
     def username(self) -> str:
-        return self.pick(("admin", "deploy", "app", "svc_backend", "ci-bot", "root", "etl", "grafana",
-                          "reporting", "api_user", "jenkins", "builder", "sa"))
+        return self.pick(
+            (
+                "admin",
+                "deploy",
+                "app",
+                "svc_backend",
+                "ci-bot",
+                "root",
+                "etl",
+                "grafana",
+                "reporting",
+                "api_user",
+                "jenkins",
+                "builder",
+                "sa",
+            )
+        )
 
     # -- structured tokens ------------------------------------------------------------------
     def crc_token(self, prefix: str, n_random: int = 30) -> str:
@@ -205,7 +274,7 @@ class Gen:
         header: dict[str, object] = {"alg": alg, "typ": "JWT"}
         if alg.startswith("RS") or self.chance(0.3):
             header["kid"] = self.hex(16)
-        now = self.int(1_690_000_000, 1_760_000_000)
+        now = self.num(1_690_000_000, 1_760_000_000)
         body: dict[str, object] = payload or {
             "sub": self.uuid(),
             "iss": f"https://auth.{self.word()}.io/",
@@ -215,8 +284,10 @@ class Gen:
             "scope": self.pick(("read write", "admin", "deploy")),
         }
         sig_len = 342 if alg.startswith("RS") else 43
-        return ".".join((
-            b64url_nopad(json.dumps(header, separators=(",", ":")).encode()),
-            b64url_nopad(json.dumps(body, separators=(",", ":")).encode()),
-            self.b64url(sig_len),
-        ))
+        return ".".join(
+            (
+                b64url_nopad(json.dumps(header, separators=(",", ":")).encode()),
+                b64url_nopad(json.dumps(body, separators=(",", ":")).encode()),
+                self.b64url(sig_len),
+            )
+        )

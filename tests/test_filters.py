@@ -1,0 +1,252 @@
+"""Each named false-positive filter on tables of values it must reject and values it must keep.
+
+Token-like values are generated at test time so this file holds no realistic credential.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import string
+
+import pytest
+
+from keyguard.filters import FILTERS, OPT_IN, SHAPE, UNIVERSAL, Candidate, rejecting_filter
+
+_RNG = random.Random(20240611)
+_ALNUM = string.ascii_letters + string.digits
+
+
+def _token(n: int = 32, alphabet: str = _ALNUM) -> str:
+    """Random letters and digits (both present) without a word the filters look for."""
+    while True:
+        value = "".join(_RNG.choice(alphabet) for _ in range(n))
+        words = ("test", "demo", "xxxx", "admin", "mock", "your", "token", "secret")
+        if any(w in value.lower() for w in words):
+            continue
+        if any(c.isdigit() for c in value) and any(c.isalpha() for c in value):
+            return value
+
+
+def _password() -> str:
+    return _token(6) + "".join(_RNG.choice("!^*~?+") for _ in range(2)) + _token(5)
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _pem(body: str, kind: str = "RSA PRIVATE KEY") -> str:
+    lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    return f"-----BEGIN {kind}-----\n{lines}\n-----END {kind}-----"
+
+
+def cand(secret: str, match: str | None = None, line: str = "", head: str = "") -> Candidate:
+    return Candidate(
+        secret=secret, match=match if match is not None else secret, line=line, head=head
+    )
+
+
+TOKEN = _token()
+PASSWORD = _password()
+HEX40 = "".join(_RNG.choice("0123456789abcdef") for _ in range(40))
+HEX64 = "".join(_RNG.choice("0123456789abcdef") for _ in range(64))
+DER_BODY = "MIIEpAIBAAKCAQEA" + _token(600, _ALNUM + "+/")
+K8S_HEAD = "apiversion: v1\nkind: secret\ndata:\n"
+
+CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
+    # filter: ([rejected ...], [kept ...])
+    "placeholder": (
+        [
+            cand("your-api-key-here"),
+            cand("<TOKEN>"),
+            cand("xxxxxxxx"),
+            cand("changeme"),
+            cand("****"),
+        ],
+        [cand(TOKEN), cand(PASSWORD)],
+    ),
+    "template": (
+        [
+            cand("${DB_PASSWORD}"),
+            cand("{{ .Values.password }}"),
+            cand("%(password)s"),
+            cand("$DB_PASS"),
+            cand("$1"),
+            cand("$HTTPD_PROTO://user:pw@$HOST"),
+            cand("%DB_PASSWORD%"),
+        ],
+        [cand(TOKEN), cand(PASSWORD), cand("$2b$12$" + _token(53))],
+    ),
+    "reference": (
+        [cand("os.environ['X']"), cand("process.env.DB_PASSWORD"), cand("secrets.DB_PASSWORD")],
+        [cand(TOKEN)],
+    ),
+    "documented-example": (
+        [
+            cand("AKIAIOSFODNN7EXAMPLE"),
+            cand(
+                base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').decode().rstrip("=")
+                + "."
+                + base64.urlsafe_b64encode(b'{"sub":"1234567890","name":"John Doe"}')
+                .decode()
+                .rstrip("=")
+                + "."
+                + _token(43)
+            ),
+        ],
+        [
+            cand(TOKEN),
+            cand(
+                base64.urlsafe_b64encode(b'{"alg":"HS256"}').decode().rstrip("=")
+                + "."
+                + base64.urlsafe_b64encode(b'{"sub":"svc-42"}').decode().rstrip("=")
+                + "."
+                + _token(43)
+            ),
+        ],
+    ),
+    "low-diversity": (
+        [cand("aaaaaaaa"), cand("abababab"), cand("a" * 30 + "b1")],
+        [cand(TOKEN), cand(PASSWORD)],
+    ),
+    "encrypted": (
+        [
+            cand("ENC[AES256_GCM,data:" + _token(20) + ",type:str]"),
+            cand("$ANSIBLE_VAULT;1.1;AES256"),
+            cand("AgB" + _token(120)),
+            cand("{" + _token(40) + "=}"),
+            cand(TOKEN, match="-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"),
+        ],
+        [cand(TOKEN), cand(PASSWORD)],
+    ),
+    "hash": ([cand(HEX40), cand(HEX64)], [cand(TOKEN), cand(HEX40[:30])]),
+    "uuid": ([cand("3f2504e0-4f89-41d3-9a0c-0305e82c3301")], [cand(TOKEN)]),
+    "encoded-data": (
+        [cand("data:image/png;base64," + _token(40)), cand("sha512-" + _token(86, _ALNUM + "+/"))],
+        [cand(TOKEN)],
+    ),
+    "password-hash": (
+        [
+            cand("$2b$12$" + _token(53)),
+            cand("$argon2id$v=19$m=65536$" + _token(40)),
+            cand("{SSHA}" + _token(28)),
+        ],
+        [cand(PASSWORD)],
+    ),
+    "public": (
+        [cand("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + _token(43)), cand("pk_live_" + _token(24))],
+        [cand(TOKEN)],
+    ),
+    "path-like": (
+        [
+            cand("/run/secrets/db_password"),
+            cand("./certs/key.pem"),
+            cand("https://api.example.org/token"),
+        ],
+        [cand(TOKEN)],
+    ),
+    "identifier": (
+        [
+            cand("self.password"),
+            cand("db_password"),
+            cand("DB_PASSWORD"),
+            cand("getPassword()"),
+            cand("prefix+suffix"),
+            cand("config.db.password"),
+        ],
+        [cand(TOKEN), cand(PASSWORD), cand("Copper-Lantern-47!")],
+    ),
+    "weak-password": (
+        [
+            cand("postgres"),
+            cand("guest"),
+            cand("Password123!"),
+            cand("P@ssw0rd"),
+            cand("mysecret99"),
+            cand("secret-passwd"),
+            cand("pass@host"),
+            cand("alllowercase"),
+            cand("1234567890123"),
+            cand("appuser1", match="postgres://appuser1:appuser1@db"),
+            cand("%4d^%70"),
+            cand(_b64("alice:secret-passwd")),
+        ],
+        [
+            cand(TOKEN),
+            cand(PASSWORD),
+            cand("Copper-Lantern-47!"),
+            cand("Tr0ub4dor&3x!"),
+            cand(_b64("alice:" + PASSWORD)),
+        ],
+    ),
+    "pem-body": (
+        [
+            cand(_pem("MIIEpAIBAAKCAQEA" + "A" * 200)),
+            cand(_pem("MIIEowIBAAKCAQEA")),
+            cand("-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----\\n"),
+        ],
+        [
+            cand(_pem(DER_BODY)),
+            cand(_pem(DER_BODY).replace("\n", "\\n")),
+            cand(
+                _pem(
+                    "".join(_RNG.choice("0123456789abcdef") for _ in range(512)),
+                    "OpenVPN Static key V1",
+                )
+            ),
+        ],
+    ),
+    "k8s-secret": (
+        [
+            cand(_b64(PASSWORD), head="kind: configmap\n"),
+            cand(_b64("changeme"), head=K8S_HEAD),
+            cand(_b64("${DB_PASSWORD}"), head=K8S_HEAD),
+            cand("not*base64", head=K8S_HEAD),
+        ],
+        [cand(_b64(PASSWORD), head=K8S_HEAD), cand(_b64(TOKEN), head=K8S_HEAD)],
+    ),
+    "basic-auth": (
+        [
+            cand(_b64("username:password")),
+            cand(_b64("admin:admin")),
+            cand(_b64("no-colon-here")),
+            cand(_b64("user:${PASS}")),
+            cand(base64.b64encode(bytes(range(200, 230))).decode()),
+        ],
+        [cand(_b64("deploy:" + PASSWORD)), cand(_b64("ci-bot:" + TOKEN))],
+    ),
+}
+
+
+def test_every_filter_has_a_table() -> None:
+    assert set(CASES) == set(FILTERS)
+
+
+def test_groups_partition_the_filters() -> None:
+    assert set(UNIVERSAL) | set(SHAPE) | set(OPT_IN) == set(FILTERS)
+    assert not set(UNIVERSAL) & set(SHAPE)
+    assert not (set(UNIVERSAL) | set(SHAPE)) & set(OPT_IN)
+
+
+@pytest.mark.parametrize(
+    ("name", "candidate"),
+    [(name, c) for name, (rejected, _) in CASES.items() for c in rejected],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_filter_rejects(name: str, candidate: Candidate) -> None:
+    assert FILTERS[name](candidate), f"{name} should reject {candidate.secret[:12]}..."
+
+
+@pytest.mark.parametrize(
+    ("name", "candidate"),
+    [(name, c) for name, (_, kept) in CASES.items() for c in kept],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_filter_keeps(name: str, candidate: Candidate) -> None:
+    assert not FILTERS[name](candidate), f"{name} should keep {candidate.secret[:12]}..."
+
+
+def test_rejecting_filter_names_the_first_match() -> None:
+    assert rejecting_filter(cand("${X}"), UNIVERSAL) == "template"
+    assert rejecting_filter(cand(TOKEN), UNIVERSAL + SHAPE) is None
