@@ -32,6 +32,8 @@ REGEX_TIMEOUT = (
 )
 _B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
 _PERCENT = regex.compile(rb"%[0-9A-Fa-f]{2}")
+_K8S_SECRET = regex.compile(rb"(?im)^kind:\s*[\"']?secret\b")
+_B64_RUN = regex.compile(rb"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,4096}={0,2}(?![A-Za-z0-9+/_-])")
 _CONFIDENCE_RANK = {"high": 2, "medium": 1, "low": 0}
 
 
@@ -124,6 +126,7 @@ def _scan_buffer(
     windows: dict[int, list[list[int]]] = {}
     decode_runs: set[tuple[int, int]] = set()
     percent_lines: set[tuple[int, int]] = set()
+    encoded_lines: set[tuple[int, int]] = set()
     size = len(data)
     line_start = line_end = -1
     # Hits arrive sorted, so each rule's windows arrive in order and merge on the fly.
@@ -138,8 +141,11 @@ def _scan_buffer(
             line_end = data.find(b"\n", end)
             if line_end < 0:
                 line_end = size
-            if depth < MAX_DEPTH and data.find(b"%", line_start, line_end) >= 0:
-                percent_lines.add((max(line_start, start - AFTER), min(line_end, end + AFTER)))
+            if depth < MAX_DEPTH:
+                context = (max(line_start, start - AFTER), min(line_end, end + AFTER))
+                if data.find(b"%", line_start, line_end) >= 0:
+                    percent_lines.add(context)
+                encoded_lines.add(context)
         w_start = start - BEFORE if start - BEFORE > line_start else line_start
         for rule_index in keyword.rules:
             if rule_index in blocked:
@@ -160,6 +166,10 @@ def _scan_buffer(
     for rule_index in compiled.path_only:
         if rule_index not in blocked:
             windows.setdefault(rule_index, []).append([0, size])
+    if depth == 0 and _K8S_SECRET.search(data, 0, 4096):
+        # Every value of a Kubernetes Secret's `data:` is base64: decode them all, whatever
+        # their key is called.
+        encoded_lines.update(_lines(data, size))
 
     raws: list[_Raw] = []
     for rule_index, spans in windows.items():
@@ -168,6 +178,8 @@ def _scan_buffer(
         raws.extend(_scan_decoded_base64(data, run_start, run_end, path, compiled, depth, errors))
     for p_start, p_end in sorted(percent_lines):
         raws.extend(_scan_percent(data, p_start, p_end, path, compiled, depth, errors))
+    for l_start, l_end in sorted(encoded_lines):
+        raws.extend(_scan_base64_in_line(data, l_start, l_end, path, compiled, depth, errors))
     return raws
 
 
@@ -284,6 +296,47 @@ def _scan_percent(
     decoded = urllib.parse.unquote_to_bytes(chunk)
     inner = _scan_buffer(decoded, path, compiled, depth + 1, errors)
     return [_relocate(r, start, end, "percent") for r in inner]
+
+
+def _lines(data: bytes, size: int) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    while start < size and len(spans) < 10000:
+        end = data.find(b"\n", start)
+        if end < 0:
+            end = size
+        if end - start >= 16:
+            spans.append((start, min(end, start + 8192)))
+        start = end + 1
+    return spans
+
+
+def _scan_base64_in_line(
+    data: bytes,
+    start: int,
+    end: int,
+    path: str,
+    compiled: CompiledRuleset,
+    depth: int,
+    errors: list[str],
+) -> list[_Raw]:
+    """Base64 values on a keyword's line, decoded in place: `datadog_key_b64: <base64>` reads as
+    `datadog_key_b64: <decoded>`, so a rule that needs the line's context still sees it."""
+    found: list[_Raw] = []
+    for count, run in enumerate(_B64_RUN.finditer(data, start, end)):
+        if count >= 8:
+            break
+        decoded = _decode_base64(run.group())
+        if decoded is None or len(decoded) < 8:
+            continue
+        r_start, r_end = run.span()
+        line = data[start:r_start] + decoded + data[r_end:end]
+        inside = (r_start - start, r_start - start + len(decoded))
+        for raw in _scan_buffer(line, path, compiled, depth + 1, errors):
+            # Only what the decoding revealed: the rest of the line was scanned as it is.
+            if raw.secret_start < inside[1] and inside[0] < raw.secret_end:
+                found.append(_relocate(raw, r_start, r_end, "base64"))
+    return found
 
 
 def _relocate(raw: _Raw, start: int, end: int, how: str) -> _Raw:
