@@ -32,6 +32,7 @@ REGEX_TIMEOUT = (
 )
 _B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
 _PERCENT = regex.compile(rb"%[0-9A-Fa-f]{2}")
+_PRINTABLE = bytes(range(32, 127)) + b"\t\n\r"
 _K8S_SECRET = regex.compile(rb"(?im)^kind:\s*[\"']?secret\b")
 _B64_RUN = regex.compile(rb"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,4096}={0,2}(?![A-Za-z0-9+/_-])")
 _CONFIDENCE_RANK = {"high": 2, "medium": 1, "low": 0}
@@ -47,6 +48,7 @@ class CompiledRuleset:
     specificity: tuple[int, ...]
     multiline: tuple[int, ...]  # per rule: max_span for multiline rules, 0 otherwise
     path_restricted: tuple[int, ...]  # rules with `paths`
+    file_hints: tuple[tuple[int, regex.Pattern[bytes]], ...]  # rules with `file_contains`
     _blocked: dict[str, frozenset[int]] = field(default_factory=dict, compare=False)
 
     @property
@@ -80,6 +82,11 @@ def compile_ruleset(ruleset: Ruleset, matcher: str = "auto") -> CompiledRuleset:
         specificity=tuple(_specificity(r) for r in rules),
         multiline=tuple(r.max_span if r.multiline else 0 for r in rules),
         path_restricted=tuple(i for i, r in enumerate(rules) if r.paths),
+        file_hints=tuple(
+            (i, regex.compile(r.file_contains.encode("utf-8")))
+            for i, r in enumerate(rules)
+            if r.file_contains
+        ),
     )
 
 
@@ -123,6 +130,12 @@ def _scan_buffer(
     keywords = compiled.keywords
     multiline = compiled.multiline
     blocked = compiled.blocked_for(path)
+    if compiled.file_hints:
+        # Rules that only make sense in some documents (a Kubernetes Secret...) say so with a
+        # pattern over the file's first 4 KB: checked once per blob, not per hit.
+        missing = {i for i, hint in compiled.file_hints if not hint.search(data, 0, 4096)}
+        if missing:
+            blocked = blocked | missing
     windows: dict[int, list[list[int]]] = {}
     decode_runs: set[tuple[int, int]] = set()
     percent_lines: set[tuple[int, int]] = set()
@@ -130,26 +143,30 @@ def _scan_buffer(
     size = len(data)
     line_start = line_end = -1
     # Hits arrive sorted, so each rule's windows arrive in order and merge on the fly.
+    marked = False  # whether this line's context was queued for decoding
     for start, end, kw_index in compiled.backend.hits(data):
         keyword = keywords[kw_index]
         if keyword.derived:
             if depth < MAX_DEPTH:
                 decode_runs.add(_base64_run(data, start, end))
             continue
+        active = [r for r in keyword.rules if r not in blocked]
+        if not active:
+            continue
         if start >= line_end or start < line_start:
             line_start = data.rfind(b"\n", 0, start) + 1
             line_end = data.find(b"\n", end)
             if line_end < 0:
                 line_end = size
-            if depth < MAX_DEPTH:
-                context = (max(line_start, start - AFTER), min(line_end, end + AFTER))
-                if data.find(b"%", line_start, line_end) >= 0:
-                    percent_lines.add(context)
-                encoded_lines.add(context)
+            marked = False
+        if not marked and depth < MAX_DEPTH:
+            marked = True
+            context = (max(line_start, start - AFTER), min(line_end, end + AFTER))
+            if data.find(b"%", line_start, line_end) >= 0:
+                percent_lines.add(context)
+            encoded_lines.add(context)
         w_start = start - BEFORE if start - BEFORE > line_start else line_start
-        for rule_index in keyword.rules:
-            if rule_index in blocked:
-                continue
+        for rule_index in active:
             span = multiline[rule_index]
             if span:
                 w_end = min(size, line_start + span)
@@ -261,8 +278,10 @@ def _decode_base64(encoded: bytes) -> bytes | None:
         decoded = base64.b64decode(text + b"=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         return None
-    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in decoded[:512])
-    return decoded if decoded and printable >= 0.9 * min(len(decoded), 512) else None
+    head = decoded[:512]
+    # Decoded text, not binary: at most 10% of the first 512 bytes outside printable ASCII.
+    unprintable = len(head.translate(None, _PRINTABLE))
+    return decoded if decoded and unprintable * 10 <= len(head) else None
 
 
 def _scan_decoded_base64(

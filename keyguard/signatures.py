@@ -6,7 +6,7 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ _KNOWN = {
     "generic",
     "example_path",
     "exact_keywords",
+    "file_contains",
 }
 _ID = regex.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
 
@@ -69,6 +70,7 @@ class Rule:
     generic: bool = False
     description: str = ""
     exact_keywords: bool = False  # keywords match case-sensitively
+    file_contains: str | None = None  # a pattern the first 4 KB of a file must match
     example_path: str = "example.txt"  # the path examples are scanned under (for `paths` rules)
     source: str = ""  # the file the rule came from, for error messages
 
@@ -114,6 +116,7 @@ def _rule_key(rule: Rule) -> list[Any]:
         rule.id,
         rule.pattern,
         rule.exact_keywords,
+        rule.file_contains,
         list(rule.keywords),
         rule.entropy,
         rule.min_length,
@@ -141,6 +144,8 @@ def load_builtin() -> list[Rule]:
 
     files = builtin_rule_files()
     stamp = hashlib.sha256(__version__.encode())
+    # The Rule class's shape is part of the key: pickles of an older shape would load shifted.
+    stamp.update(repr([(f.name, str(f.type)) for f in fields(Rule)]).encode())
     for path in files:
         info = path.stat()
         stamp.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
@@ -263,6 +268,7 @@ def parse_rule(entry: object, source: str, index: int) -> Rule:
         description=str(entry.get("description", "")),
         example_path=str(entry.get("example_path", "example.txt")),
         exact_keywords=_bool(entry, "exact_keywords", fail),
+        file_contains=_optional_pattern(entry, "file_contains", fail),
         source=source,
     )
 
@@ -281,6 +287,19 @@ def _strings(entry: Mapping[str, Any], key: str, fail: Any) -> tuple[str, ...]:
     if not all(isinstance(v, str) and v for v in value):
         raise fail(f"`{key}` must be a list of non-empty strings")
     return tuple(value)
+
+
+def _optional_pattern(entry: Mapping[str, Any], key: str, fail: Any) -> str | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise fail(f"`{key}` must be a regular expression")
+    try:
+        regex.compile(value.encode("utf-8"))
+    except regex.error as exc:
+        raise fail(f"`{key}` does not compile: {exc}") from None
+    return value
 
 
 def _bool(entry: Mapping[str, Any], key: str, fail: Any) -> bool:
