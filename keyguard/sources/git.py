@@ -135,6 +135,17 @@ def blobs_in_pack_order(repo: Path) -> list[ObjectInfo]:
     return blobs
 
 
+def _widen_pipe(stream: object) -> None:
+    """A 1 MiB pipe instead of 64 KiB: far fewer context switches between git and us."""
+    try:
+        import fcntl
+
+        fileno = stream.fileno()  # type: ignore[attr-defined]
+        fcntl.fcntl(fileno, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (OSError, ImportError, AttributeError, ValueError):
+        pass  # not Linux, or the limit is lower: the default pipe still works
+
+
 class BlobReader:
     """Streams blob contents for a list of ids through one `git cat-file --batch` process."""
 
@@ -147,6 +158,7 @@ class BlobReader:
             stderr=subprocess.DEVNULL,
             bufsize=1 << 20,
         )
+        _widen_pipe(self._proc.stdout)
         # Feed ids from a thread so git never blocks on a full stdout while we block on stdin.
         self._feeder = threading.Thread(target=self._feed, daemon=True)
         self._feeder.start()
