@@ -43,9 +43,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--keyguard-arg",
         action="append",
-        default=[],
-        help="extra argument for the measured full keyguard history runs (repeatable), e.g. "
-        "to turn off an incremental cache; not used for the re-audit runs",
+        help="extra argument for the measured full keyguard history runs (repeatable; "
+        "default: --no-cache when `keyguard history --help` offers it, so every measured run "
+        "is a full audit); not used for the re-audit runs",
     )
     bl.add_common_args(parser, timeout=3600)
     return parser.parse_args(argv)
@@ -79,19 +79,29 @@ def history_plan(repo: Path, keyguard_args: Sequence[str]) -> bl.RunPlan:
     return plan
 
 
-def has_history_command(tool: bl.Tool) -> bool:
+def history_help(tool: bl.Tool) -> str | None:
+    """``keyguard history --help`` output, or None when there is no such command."""
     if tool.argv is None:
-        return False
+        return None
     done = subprocess.run(
-        [*tool.argv, "history", "--help"], capture_output=True, timeout=120, check=False
+        [*tool.argv, "history", "--help"], capture_output=True, text=True, timeout=120, check=False
     )
-    return done.returncode == 0
+    return done.stdout if done.returncode == 0 else None
+
+
+def full_audit_args(args: argparse.Namespace, help_text: str | None) -> list[str]:
+    """Extra keyguard arguments for the measured runs (see --keyguard-arg)."""
+    if args.keyguard_arg is not None:
+        return list(args.keyguard_arg)
+    return ["--no-cache"] if help_text and "--no-cache" in help_text else []
 
 
 def probe_tools(args: argparse.Namespace) -> list[bl.Tool]:
     keyguard = bl.probe_tool("keyguard", args.keyguard)
-    if keyguard.available and not has_history_command(keyguard):
+    help_text = history_help(keyguard)
+    if keyguard.available and help_text is None:
         keyguard.argv, keyguard.note = None, "keyguard has no `history` command yet"
+    args.keyguard_arg = full_audit_args(args, help_text)
     tools = [
         bl.floor_tool(),  # first: it also pulls the packfiles into the page cache
         keyguard,

@@ -345,7 +345,14 @@ def _scan_base64_in_line(
     for count, run in enumerate(_B64_RUN.finditer(data, start, end)):
         if count >= 8:
             break
-        decoded = _decode_base64(run.group())
+        encoded = run.group()
+        # Base64 of text mixes upper case, lower case and digits; identifiers, words and hex
+        # digests rarely do, and are not worth a decoding attempt.
+        if encoded.lower() == encoded or encoded.upper() == encoded:
+            continue
+        if encoded.translate(None, b"0123456789") == encoded:
+            continue
+        decoded = _decode_base64(encoded)
         if decoded is None or len(decoded) < 8:
             continue
         r_start, r_end = run.span()

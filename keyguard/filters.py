@@ -35,6 +35,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import itertools
 import json
 import urllib.parse
 from collections.abc import Callable
@@ -60,7 +61,9 @@ _PLACEHOLDER_WORDS = regex.compile(
     | example | sample | dummy | placeholder | changeme | change[_-]me | replace[_-]?me
     | redacted | \bfake | insert[_-]?(?:your|key|token|here) | _here\b | -here\b | here$
     | ^<[^<>]+>$ | ^\[[^\[\]]+\]$ | \bnull\b | \bnone\b | \bundefined\b | \bfoo\b | \bbar\b
-    | \btodo\b | \bfixme\b | \bnotset\b | secret[_-]?key[_-]?here | ^test$ | ^password$
+    | \btodo\b | \bfixme\b | foobar | \bnotset\b | secret[_-]?key[_-]?here | ^test$ | ^password$
+    | replace[_-]?with | change[_-]?this | generate[_-]?(?:one|me|your|a[_-]|new|random|with|it)
+    | random[_-]?char | fill[_-]?(?:in|me) | \bset[_-]?me\b | put[_-]?your | (?:add|enter)[_-]?your
     """
 )
 _TEMPLATE = regex.compile(
@@ -68,6 +71,7 @@ _TEMPLATE = regex.compile(
     \$\{[^}]*\}? | \{\{.*?\}\}? | \{%.*?%\} | %\([\w.-]+\)[sd] | \#\{[^}]*\} | <%=? .*? %>
     | ^\$[A-Za-z_][A-Za-z0-9_]*$ | ^%[A-Za-z_][A-Za-z0-9_]*%$ | ^@[\w.-]+@$ | ^__[A-Z0-9_]+__$
     | ^\$\([^)]*\)$ | ^\$[A-Za-z_{(] | ^\{[A-Za-z_][\w.-]*\}$ | ^:[a-z_]+$ | ^\$(?:\d|[@*?!\#])$
+    | ^@@[\w.-]+@@$
     """
 )
 _REFERENCE = regex.compile(
@@ -84,25 +88,53 @@ _ENCRYPTED = regex.compile(
     | BEGIN\ ENCRYPTED\ PRIVATE\ KEY | BEGIN\ AGE\ ENCRYPTED | BEGIN\ PGP\ MESSAGE | !vault\b
     | ^age1[0-9a-z]{58}$ | ^AgB[A-Za-z0-9+/=]{100,}$
     | ^\{[A-Za-z0-9+/]{16,}={0,2}\}$  # maven settings-security encrypted password
+    | \{cipher\}  # Spring Cloud Config encrypted value
+    | ^ENC\([A-Za-z0-9+/=_-]{16,}\)$  # jasypt
     """
 )
 _DOCUMENTED_SUFFIX = regex.compile(r"(?i)(?:EXAMPLE(?:KEY)?|EXAMPLE[0-9A-Z]{0,6})$")
 # sha256 of well-known sample tokens from providers' documentation; kept as hashes so this
 # repository holds no token-shaped literal.
-_DOCUMENTED_HASHES: frozenset[str] = frozenset()
+_DOCUMENTED_HASHES: frozenset[str] = frozenset(
+    {
+        # Azurite / Azure Storage Emulator account key (devstoreaccount1)
+        "0011cc25eb4320717494d2703e8cba85743e71b500283c21c8b88147992f9059",
+        # Azure Cosmos DB emulator key
+        "aa6547439583c3a275d4542a0df6c1ad6a863971be9f2a2220f027cc02aef615",
+        # Stripe API reference test keys
+        "2cafc0970149a84f3b9e62eaf169f36f59907a3b3e31f7b82e68c69cd27f7326",
+        "f2d6ca16515033e5dce14eba840b979d27b5cbae24bb3e5bf484339667f86397",
+        "7e8de44ea9ecf6d53415c90f5b249a8591f7abafbf7d65a2c0d855afeca3ec09",
+        # Mailgun API reference sample key
+        "9c846fdf0fa8955c377d0301542ee20ecd4585c5f359aa0a4cf15d44424f573d",
+        # GitHub docs' sample personal access token
+        "3543c50b0cb9cea8e55eb1f529b79f043cb250d485fde7b66cabbb5183add7da",
+        # UUIDs from RFC 4122 / Wikipedia / Microsoft docs, compared lowercased
+        "d1bfaf4aff653cb27984b7d978e51a7d406d1572df95d205c254beb18dc134d3",
+        "16362f566387b3cf5a6e92fb0a986c76ca20eb3a0c12cbdfbd0b29501e0c18df",
+        "986c0dc956dc822b5d8f698661b9eb1ef880786ff9043c16744d2a420e99e9bb",
+        "a3a9e1ed9732cab28868127be00f1ce921acaefdd5c3b23a6e9e0072bd9c1a34",
+    }
+)
+# Emulator / development-storage connection settings: their keys are published.
+_EMULATOR = regex.compile(r"(?i)devstoreaccount1|UseDevelopmentStorage\s*=\s*true")
 
 _HEX_DIGEST = regex.compile(
     r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{56}|[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})$", regex.I
 )
 _UUID = regex.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", regex.I)
 _ENCODED_DATA = regex.compile(r"(?i)^(?:data:|sha(?:1|256|384|512)-[A-Za-z0-9+/=]{20,}$)")
+# a JWT with one part decoded in place ({"alg":...}.eyJ..., eyJ....{"sub":...}): the token itself
+# is judged by the JWT rule
+_HALF_DECODED_JWT = regex.compile(r"\}\.eyJ|eyJ[\w-]*\.\{|\.\{\"|\"\}\.")
 _PASSWORD_HASH = regex.compile(
     r"^(?:\$(?:2[abxy]?|1|5|6|y|gy|7|argon2(?:id|i|d)|scrypt|pbkdf2[\w-]*|sha1|md5)\$"
-    r"|(?:pbkdf2_sha\d+|bcrypt_sha256|sha1|md5|argon2)\$|\{(?:SSHA|SHA|SSHA256|SSHA512|CRYPT|MD5)\})"
+    r"|(?:pbkdf2_sha\d+|bcrypt_sha256|sha1|md5|argon2)\$|\{(?:SSHA|SHA|SSHA256|SSHA512|CRYPT|MD5)\}"
+    r"|SCRAM-SHA-(?:1|256)\$|md5[0-9a-f]{32}$|\*[0-9A-F]{40}$)"  # postgres / mysql stored forms
 )
 _PUBLIC = regex.compile(
     r"^(?:ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-|-----BEGIN (?:PUBLIC KEY|CERTIFICATE|RSA PUBLIC)"
-    r"|pk_(?:live|test)_|MII[BC][A-Za-z0-9+/]{10,}IDAQAB$)"
+    r"|pk_(?:live|test)_|pk\.eyJ|MII[BC][A-Za-z0-9+/]{10,}IDAQAB$)"
 )
 _PATH_LIKE = regex.compile(
     r"^(?:[./~]|[A-Za-z]:\\|https?://[^@\s]*$|file:)|^[\w.-]+/[\w./-]+\.\w{1,5}$"
@@ -122,8 +154,14 @@ def is_template(c: Candidate) -> bool:
     return bool(_TEMPLATE.search(c.secret))
 
 
+_ARN = regex.compile(r"arn:aws[\w-]*:[\w-]+:[\w-]*:\d*:[^\s\"'`,;]+")
+
+
 def is_reference(c: Candidate) -> bool:
-    return bool(_REFERENCE.search(c.secret))
+    if _REFERENCE.search(c.secret):
+        return True
+    # arn:aws:secretsmanager:...:secret:prod/db names a secret, it does not hold one
+    return "arn:aws" in c.line and any(c.secret in m.group() for m in _ARN.finditer(c.line))
 
 
 def is_documented_example(c: Candidate) -> bool:
@@ -131,7 +169,12 @@ def is_documented_example(c: Candidate) -> bool:
         return True
     if c.secret.startswith("eyJ") and _is_sample_jwt(c.secret):
         return True
-    return hashlib.sha256(c.secret.encode()).hexdigest() in _DOCUMENTED_HASHES
+    if _EMULATOR.search(c.line) or _EMULATOR.search(c.match):
+        return True
+    for value in {c.secret, c.secret.lower()}:
+        if hashlib.sha256(value.encode()).hexdigest() in _DOCUMENTED_HASHES:
+            return True
+    return False
 
 
 # The claims of the token on jwt.io and in countless tutorials ("John Doe", sub 1234567890).
@@ -168,6 +211,8 @@ def is_low_diversity(c: Candidate) -> bool:
         return len(set(core)) <= 2
     if len(set(core)) <= 3:
         return True
+    if _has_sequence(core.lower(), 6):  # 123456, abcdef: typed, not generated
+        return True
     # long runs of one character make a value that is mostly padding
     return shannon(core) < 1.5
 
@@ -178,20 +223,92 @@ def is_encrypted(c: Candidate) -> bool:
     return "kind: sealedsecret" in c.head or ("$ansible_vault;" in c.head and len(c.secret) > 40)
 
 
+def _has_sequence(value: str, run: int) -> bool:
+    count = 1
+    for a, b in itertools.pairwise(value):
+        if ord(b) == ord(a) + 1 and (a.isdigit() == b.isdigit()) and a.isalnum():
+            count += 1
+            if count >= run:
+                return True
+        else:
+            count = 1
+    return False
+
+
+# The name a value is assigned to: `API_KEY=`, `"apiKey": "`, `-H "X-Auth-Token: `,
+# `getenv("API_KEY", "`, `<add key="ApiKey" value="`, `Bearer `, `https://__token__:`.
+_NAME_AT_END = regex.compile(r"([A-Za-z_][\w.-]*)[^\w]*$")
+_XML_KEY = regex.compile(r"""(?i)\b(?:key|name)\s*=\s*["']([\w.:-]+)["'][^<>]*$""")
+_CAMEL = regex.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SECRET_WORDS = frozenset(
+    "secret secrets token tokens password passwd pwd pass passphrase apikey accesskey authtoken "  # noqa: SIM905
+    "bearer credential credentials privatekey secretkey signingkey".split()
+)
+# `<word> key` names that hold credentials (API, access, signing, license... keys)
+_KEY_QUALIFIERS = frozenset(
+    "api access auth private signing encryption master app license service account storage "  # noqa: SIM905
+    "admin subscription cipher aes hmac write ingest ingestion rest server secret speech "
+    "client hec integration routing sdk".split()
+)
+# names of values that are digests, identifiers or public by design
+_NOT_SECRET_WORDS = frozenset(
+    "id ids sha sha1 sha256 sha384 sha512 md5 hash hashed digest checksum integrity etag commit "  # noqa: SIM905
+    "revision rev fingerprint uuid guid version build nonce salt iv crc oid trace request "
+    "correlation csrf xsrf page next cursor continuation sync public publishable pub".split()
+)
+
+
+def _assigned_name(c: Candidate) -> str:
+    where = c.line.find(c.secret)
+    prefix = c.line[max(0, where - 200) : where] if where >= 0 else ""
+    if not prefix:
+        where = c.match.find(c.secret)
+        prefix = c.match[:where] if where > 0 else ""
+    m = _NAME_AT_END.search(prefix)
+    name = m.group(1) if m else ""
+    if m and name in ("string", "String", "str"):  # `API_KEY: string = "..."`
+        m = _NAME_AT_END.search(prefix[: m.start()])
+        name = m.group(1) if m else ""
+    if name.lower() in ("value", "default", "content"):
+        k = _XML_KEY.search(prefix)
+        if k:
+            name = k.group(1)
+    return name
+
+
+def _secret_named(c: Candidate) -> bool:
+    """True when the value is assigned to a name that says it is a credential (API_KEY, token,
+    client_secret, X-Auth-Token, Bearer) and not a digest or id (sha, checksum, commit, key_id)."""
+    words = [w for w in regex.split(r"[^a-z0-9]+", _CAMEL.sub("_", _assigned_name(c)).lower()) if w]
+    if not words or any(w in _NOT_SECRET_WORDS for w in words):
+        return False
+    if "search" in words and ("only" in words or "algolia" in words):
+        return False  # Algolia's search-only key is public by design
+    if any(w in _SECRET_WORDS for w in words):
+        return True
+    return any(
+        w == "key" and i > 0 and words[i - 1] in _KEY_QUALIFIERS for i, w in enumerate(words)
+    )
+
+
 def is_hash(c: Candidate) -> bool:
-    return bool(_HEX_DIGEST.match(c.secret))
+    return bool(_HEX_DIGEST.match(c.secret)) and not _secret_named(c)
 
 
 def is_uuid(c: Candidate) -> bool:
-    return bool(_UUID.match(c.secret))
+    return bool(_UUID.match(c.secret)) and not _secret_named(c)
 
 
 def is_encoded_data(c: Candidate) -> bool:
-    return bool(_ENCODED_DATA.match(c.secret))
+    return bool(_ENCODED_DATA.match(c.secret) or _HALF_DECODED_JWT.search(c.secret))
+
+
+_HTPASSWD_USER = regex.compile(r"^[\w.@-]{1,64}:(?=[$*{]|[A-Za-z0-9./]{13}$)")
 
 
 def is_password_hash(c: Candidate) -> bool:
-    return bool(_PASSWORD_HASH.match(c.secret))
+    # htpasswd entries (user:$2y$..., user:{SHA}...) hold a hash after the user name
+    return bool(_PASSWORD_HASH.match(_HTPASSWD_USER.sub("", c.secret, count=1)))
 
 
 def is_public(c: Candidate) -> bool:
@@ -199,22 +316,42 @@ def is_public(c: Candidate) -> bool:
 
 
 def is_path_like(c: Candidate) -> bool:
-    return bool(_PATH_LIKE.match(c.secret))
+    if not _PATH_LIKE.match(c.secret):
+        return False
+    # base64 key material may start with "/": paths rarely hold "+" or end in "="
+    return not (c.secret[:1] == "/" and ("+" in c.secret or c.secret.endswith("=")))
+
+
+_WORD_CHUNK = regex.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def _looks_random(value: str) -> bool:
+    """Words of one or two characters make up much of it (hRxvcuE5Pgx...), unlike code names."""
+    if not (any(ch.isupper() for ch in value) and any(ch.islower() for ch in value)):
+        return False
+    if not any(ch.isdigit() for ch in value):
+        return False
+    chunks = _WORD_CHUNK.findall(value)
+    total = sum(len(chunk) for chunk in chunks)
+    short = sum(len(chunk) for chunk in chunks if len(chunk) <= 2)
+    return total >= 10 and short * 10 >= total * 4
 
 
 def is_identifier(c: Candidate) -> bool:
-    return bool(_IDENTIFIER.match(c.secret))
+    if not _IDENTIFIER.match(c.secret):
+        return False
+    return "(" in c.secret or not _looks_random(c.secret)
 
 
 # Values that announce what they are, and the defaults every installation guide shows.
 _SELF_NAMING = regex.compile(
-    r"(?i)p[a@]ss?w[o0@]rd|passwd|secret|s3cr3t|token|insecure|\bmock|demo|test|letmein|qwerty"
+    r"(?i)p[a@4]ss?w[o0@]rd|passwd|secret|s3cr3t|token|insecure|\bmock|demo|test|letmein|qwerty"
     r"|changeit|admin|hunter2"
 )
 _DEFAULTS = frozenset(
     "root toor guest pass default user username postgres mysql mariadb redis rabbitmq mongo "  # noqa: SIM905
     "mongodb oracle tiger scott sa pwd passw0rd welcome welcome1 trustno1 123456 12345678 "
-    "123456789 1234567890 abc123 azerty".split()
+    "123456789 1234567890 abc123 azerty foobared".split()
 )
 # lowercase words joined by punctuation: secret-passwd, pass@host, to-be-stolen
 _WORDS_JOINED = regex.compile(r"^[a-z]+(?:[^A-Za-z0-9\s]+[a-z]+)+$")
@@ -222,9 +359,22 @@ _PERCENT_ESCAPE = regex.compile(r"%[0-9A-Fa-f]{2}")
 _BASE64_TEXT = regex.compile(r"^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
 
 
+def _names_itself(c: Candidate) -> bool:
+    """The value spells out the name it is assigned to: accountkey: base64encodedaccountkey."""
+    words = [w for w in regex.split(r"[^a-z0-9]+", _CAMEL.sub("_", _assigned_name(c)).lower()) if w]
+    flat = regex.sub(r"[^a-z0-9]+", "", c.secret.lower())
+    for n in (1, 2):
+        tail = "".join(words[-n:])
+        if len(words) >= n and len(tail) >= 6 and tail in flat:
+            return True
+    return False
+
+
 def is_weak_password(c: Candidate) -> bool:
     value = c.secret
     if f"{value}:{value}@" in c.match:  # postgres://app:app@db
+        return True
+    if _names_itself(c):
         return True
     if _PERCENT_ESCAPE.search(value):
         value = urllib.parse.unquote(value)

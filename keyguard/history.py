@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -28,8 +27,6 @@ from keyguard.model import Commit, Finding
 from keyguard.signatures import Rule
 from keyguard.sources import git
 from keyguard.sources.worktree import is_binary
-
-SecretKey = tuple[str, str]  # (rule id, secret)
 
 
 @dataclass(slots=True)
@@ -50,16 +47,41 @@ class Audit:
 
 
 def scope_args(branch: str | None, rev_range: str | None, since: str | None) -> list[str]:
-    chosen = [x for x in (branch, rev_range, since) if x]
+    chosen = [x for x in (branch, rev_range, since) if x is not None]
     if len(chosen) > 1:
         raise UsageError("use only one of --branch, --range and --since")
-    if branch:
-        return [branch]
-    if rev_range:
-        return [rev_range]
-    if since:
-        return ["--all", "--not", since]
+    if branch is not None:
+        return ["branch", branch]
+    if rev_range is not None:
+        return ["range", rev_range]
+    if since is not None:
+        return ["since", since]
     return ["--all"]
+
+
+def resolve_scope(repo: Path, scope: Sequence[str]) -> list[str]:
+    """`git log` revisions for a scope, every user-given revision verified to name a commit
+    (so a value such as `--output=x` can never reach git as an option)."""
+    if list(scope) == ["--all"]:
+        return ["--all", *git.stash_entries(repo)]
+    kind, value = scope
+    if kind == "branch":
+        return [git.verify_revision(repo, value)]
+    if kind == "since":
+        return ["--all", *git.stash_entries(repo), f"^{git.verify_revision(repo, value)}"]
+    separator = "..." if "..." in value else ".."
+    if separator not in value:
+        raise UsageError(f"--range takes A..B (got {value!r})")
+    left, _, right = value.partition(separator)
+    ends = [git.verify_revision(repo, end or "HEAD") for end in (left, right)]
+    if separator == "...":
+        return [ends[0], ends[1], "--not", *_merge_bases(repo, ends[0], ends[1])]
+    return [ends[1], f"^{ends[0]}"]
+
+
+def _merge_bases(repo: Path, a: str, b: str) -> list[str]:
+    out = git.run_git(repo, "merge-base", "--all", a, b, check=False).decode().split()
+    return out
 
 
 _COMPILED: CompiledRuleset | None = None
@@ -195,33 +217,43 @@ def audit(
     where = history_cache.cache_path(common, str(repo.resolve())) if use_cache else None
     state = history_cache.load(where, compiled.ruleset.digest, max_size)
     whole = list(scope) == ["--all"]
+    revs = resolve_scope(repo, scope)
     tips = git.ref_tips(repo) if whole else []
     old_events: list[history_cache.CachedEvent] = []
     background: git.Background | None = None
     if whole and state.tips and git.all_reachable(repo, state.tips, tips):
         # Only the commits added since the last complete audit need their changes listed.
         old_events = state.events
-        revs = "\n".join([*tips, *(f"^{sha}" for sha in state.tips)]) + "\n"
-        log = git.run_git(repo, *git.log_command(["--stdin"]), stdin=revs.encode())
+        lines = "\n".join([*tips, *(f"^{sha}" for sha in state.tips)]) + "\n"
+        log = git.run_git(repo, *git.log_command(["--stdin"]), stdin=lines.encode())
         stats.notes.append("incremental: reused the cached audit of earlier commits")
     elif whole and not state.scanned:
         # A first full audit wants (nearly) every blob: list the commits in the background
         # while every blob is scanned, instead of one after the other.
-        background = git.Background(repo, git.log_command(scope))
+        background = git.Background(repo, git.log_command(revs))
         objects = git.blobs_in_pack_order(repo)
         step = progress(len(objects), sum(o.size for o in objects)) if progress else None
         scanned = scan_blobs(repo, objects, compiled, jobs, max_size, step)
         log = background.result()
     else:
-        log = git.run_git(repo, *git.log_command(scope))
+        log = git.run_git(repo, *git.log_command(revs))
     records = list(git.parse_log(log))
-    stats.commits = len(records) + len({e.commit.sha for e in old_events})
+    stats.commits = len(records) + (state.commits if old_events else 0)
     wanted = {
         c.new
         for r in records
         for c in r.changes
         if c.new != git.ZERO and c.new_mode != git.SUBMODULE_MODE
     }
+    if not whole:
+        # A scoped audit must also know what the versions before its first commits held, or an
+        # edit next to an old secret would look like its introduction.
+        wanted |= {
+            c.old
+            for r in records
+            for c in r.changes
+            if c.old != git.ZERO and c.old_mode != git.SUBMODULE_MODE
+        }
     submodules = {c.path for r in records for c in r.changes if c.new_mode == git.SUBMODULE_MODE}
     if submodules:
         stats.notes.append(f"{len(submodules)} submodule path(s) not descended into")
@@ -245,12 +277,24 @@ def audit(
             "findings so far are reported"
         )
     path_findings = _path_rule_findings(repo, records, compiled, state, rules, max_size)
+
+    def findings_of(sha: str, path: str) -> list[Finding]:
+        """Findings of any blob, scanning it now if it was not (a merge parent's version)."""
+        if sha not in state.scanned:
+            extra = scan_blobs(repo, [git.ObjectInfo(sha, 0)], compiled, 1, max_size)
+            state.scanned |= extra.done
+            for found_sha, found in extra.findings.items():
+                state.blob_findings[found_sha] = [history_cache.store_finding(f) for f in found]
+                blob_findings[found_sha] = found
+        return _blob_findings_at(sha, path, blob_findings, path_findings)
+
     events = [
         *_restore_events(old_events, rules),
-        *_events(repo, records, blob_findings, path_findings),
+        *_events(repo, records, blob_findings, path_findings, findings_of),
     ]
     findings = _attribute(repo, events, blob_findings, path_findings, now or datetime.now(UTC))
     if whole and not stats.errors:
+        state.commits = stats.commits
         state.tips = tips
         state.events = [
             history_cache.CachedEvent(
@@ -358,8 +402,9 @@ def _blob_findings_at(
     return path_findings.get((sha, path)) or blob_findings.get(sha, [])
 
 
-def _secrets(findings: Sequence[Finding]) -> set[SecretKey]:
-    return {(f.rule_id, f.secret) for f in findings}
+def _secrets(findings: Sequence[Finding]) -> set[str]:
+    # By value, not by rule: unquoting `password: "X"` changes the matching rule, not the leak.
+    return {f.secret for f in findings}
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,63 +419,67 @@ def _events(
     records: Sequence[git.CommitRecord],
     blob_findings: dict[str, list[Finding]],
     path_findings: dict[tuple[str, str], list[Finding]],
+    findings_of: Callable[[str, str], list[Finding]],
 ) -> list[_Event]:
     events: list[_Event] = []
-    merge_lookups: list[tuple[int, str, str]] = []  # (event index, parent, path)
+    merge_lookups: list[tuple[int, str, git.Change]] = []  # (event index, parent, change)
     with_findings = set(blob_findings) | {sha for sha, _ in path_findings}
     for record in records:
         interesting = [c for c in record.changes if c.new in with_findings]
         if not interesting:
             continue
-        moved: set[SecretKey] = set()
+        # Secrets this commit deleted elsewhere: each may move once (a rename), so a delete
+        # plus two adds is one rename and one copy.
+        moved: Counter[str] = Counter()
         for change in record.changes:
             if change.status == "D" or change.new == git.ZERO:
-                moved |= _secrets(
-                    _blob_findings_at(change.old, change.path, blob_findings, path_findings)
+                moved.update(
+                    _secrets(
+                        _blob_findings_at(change.old, change.path, blob_findings, path_findings)
+                    )
                 )
-        for change in interesting:
+        for change in sorted(interesting, key=lambda c: c.path):
             found = _blob_findings_at(change.new, change.path, blob_findings, path_findings)
             before = _secrets(
                 _blob_findings_at(change.old, change.path, blob_findings, path_findings)
             )
-            new = [f for f in found if (f.rule_id, f.secret) not in before | moved]
+            new: list[Finding] = []
+            taken: set[str] = set()
+            for finding in found:
+                if finding.secret in before:
+                    continue
+                if finding.secret in taken or moved[finding.secret] > 0:
+                    if finding.secret not in taken:
+                        moved[finding.secret] -= 1
+                        taken.add(finding.secret)
+                    continue
+                new.append(finding)
             if not new:
                 continue
             events.append(_Event(record, change, tuple(new)))
             for parent in record.parents[1:]:
-                merge_lookups.append((len(events) - 1, parent, change.path))
+                merge_lookups.append((len(events) - 1, parent, change))
     if merge_lookups:
-        events = _drop_merged(repo, events, merge_lookups, blob_findings, path_findings)
+        events = _drop_merged(repo, events, merge_lookups, findings_of)
     return events
 
 
 def _drop_merged(
     repo: Path,
     events: list[_Event],
-    lookups: list[tuple[int, str, str]],
-    blob_findings: dict[str, list[Finding]],
-    path_findings: dict[tuple[str, str], list[Finding]],
+    lookups: list[tuple[int, str, git.Change]],
+    findings_of: Callable[[str, str], list[Finding]],
 ) -> list[_Event]:
     """A merge introduces only what none of its other parents had at the same path."""
-    query = "".join(f"{parent}:{path}\n" for _, parent, path in lookups).encode()
-    done = subprocess.run(
-        ["git", "-C", str(repo), "cat-file", "--batch-check=%(objectname) %(objecttype)"],
-        input=query,
-        capture_output=True,
-        check=False,
-    )
-    answers = done.stdout.decode().splitlines()
-    known: dict[int, set[SecretKey]] = {}
-    for (index, _, path), answer in zip(lookups, answers, strict=False):
-        parts = answer.split()
-        if len(parts) == 2 and parts[1] == "blob":
-            known.setdefault(index, set()).update(
-                _secrets(_blob_findings_at(parts[0], path, blob_findings, path_findings))
-            )
+    known: dict[int, set[str]] = {}
+    for index, parent, change in lookups:
+        sha = git.tree_entry(repo, parent, change.raw_path or change.path.encode())
+        if sha is not None:
+            known.setdefault(index, set()).update(_secrets(findings_of(sha, change.path)))
     kept: list[_Event] = []
     for index, event in enumerate(events):
         had = known.get(index, set())
-        remaining = tuple(f for f in event.findings if (f.rule_id, f.secret) not in had)
+        remaining = tuple(f for f in event.findings if f.secret not in had)
         if remaining:
             kept.append(_Event(event.record, event.change, remaining))
     return kept

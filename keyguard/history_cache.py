@@ -76,6 +76,7 @@ class HistoryCache:
     blob_findings: dict[str, list[Stored]] = field(default_factory=dict)
     path_findings: dict[str, list[Stored]] = field(default_factory=dict)  # "sha\0path"
     tips: list[str] = field(default_factory=list)  # ref tips of the last complete --all audit
+    commits: int = 0  # commits that audit covered
     events: list[CachedEvent] = field(default_factory=list)
 
     def to_json(self) -> bytes:
@@ -86,6 +87,7 @@ class HistoryCache:
             "blob_findings": self.blob_findings,
             "path_findings": self.path_findings,
             "tips": self.tips,
+            "commits": self.commits,
             "events": [
                 [e.commit.sha, e.commit.author, e.commit.date, e.commit.summary, e.path, e.findings]
                 for e in self.events
@@ -111,17 +113,43 @@ class HistoryCache:
                 CachedEvent(Commit(str(sha), str(a), str(d), str(s)), str(p), list(f))
                 for sha, a, d, s, p, f in body["events"]
             ]
+            stored = [
+                *(e for found in body["blob_findings"].values() for e in found),
+                *(e for found in body["path_findings"].values() for e in found),
+                *(e for event in events for e in event.findings),
+            ]
+            if not all(_is_stored(e) for e in stored):
+                return None
+            if not all(isinstance(sha, str) and len(sha) == 40 for sha in body["scanned"]):
+                return None
             return HistoryCache(
                 ruleset=ruleset,
                 max_size=max_size,
                 scanned=set(body["scanned"]),
                 blob_findings=dict(body["blob_findings"]),
                 path_findings=dict(body["path_findings"]),
-                tips=list(body["tips"]),
+                tips=[str(t) for t in body["tips"]],
+                commits=int(body.get("commits", 0)),
                 events=events,
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
+
+
+def _is_stored(entry: object) -> bool:
+    """One stored finding: [rule_id, secret, line, column, end_line, end_column, confidence,
+    decoded]."""
+    if not isinstance(entry, list) or len(entry) != 8:
+        return False
+    rule_id, secret, line, column, end_line, end_column, confidence, decoded = entry
+    numbers = (line, column, end_line, end_column)
+    return (
+        isinstance(rule_id, str)
+        and isinstance(secret, str)
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in numbers)
+        and isinstance(confidence, str)
+        and (decoded is None or isinstance(decoded, str))
+    )
 
 
 def cache_path(git_dir: Path, repo_key: str) -> Path | None:

@@ -52,6 +52,14 @@ PASSWORD = _password()
 HEX40 = "".join(_RNG.choice("0123456789abcdef") for _ in range(40))
 HEX64 = "".join(_RNG.choice("0123456789abcdef") for _ in range(64))
 DER_BODY = "MIIEpAIBAAKCAQEA" + _token(600, _ALNUM + "+/")
+UUID4 = "-".join(
+    "".join(_RNG.choice("0123456789abcdef") for _ in range(n)) for n in (8, 4, 4, 4, 12)
+)
+HALF_JWT = (
+    base64.urlsafe_b64encode(b'{"alg":"HS256"}').decode().rstrip("=")
+    + '.{"sub":"svc-42"}.'
+    + _token(43)
+)
 K8S_HEAD = "apiversion: v1\nkind: secret\ndata:\n"
 
 CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
@@ -63,6 +71,9 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
             cand("xxxxxxxx"),
             cand("changeme"),
             cand("****"),
+            cand("replace-with-64-random-chars"),
+            cand("generate-one-with-openssl-rand"),
+            cand("please-change-this-secret"),
         ],
         [cand(TOKEN), cand(PASSWORD)],
     ),
@@ -75,12 +86,21 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
             cand("$1"),
             cand("$HTTPD_PROTO://user:pw@$HOST"),
             cand("%DB_PASSWORD%"),
+            cand("@@GROQ_API_KEY@@"),
         ],
         [cand(TOKEN), cand(PASSWORD), cand("$2b$12$" + _token(53))],
     ),
     "reference": (
-        [cand("os.environ['X']"), cand("process.env.DB_PASSWORD"), cand("secrets.DB_PASSWORD")],
-        [cand(TOKEN)],
+        [
+            cand("os.environ['X']"),
+            cand("process.env.DB_PASSWORD"),
+            cand("secrets.DB_PASSWORD"),
+            cand(
+                "prod/db-Ab12Cd",
+                line="DB_SECRET_ARN=arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-Ab12Cd",
+            ),
+        ],
+        [cand(TOKEN), cand(TOKEN, line=f'API_KEY = os.environ.get("API_KEY", "{TOKEN}")')],
     ),
     "documented-example": (
         [
@@ -94,6 +114,11 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
                 + "."
                 + _token(43)
             ),
+            cand(
+                _token(86, _ALNUM + "+/") + "==",
+                line="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=...",
+            ),
+            cand("3f2504e0-4f89-41d3-9a0c-0305e82c3301"),
         ],
         [
             cand(TOKEN),
@@ -107,7 +132,12 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
         ],
     ),
     "low-diversity": (
-        [cand("aaaaaaaa"), cand("abababab"), cand("a" * 30 + "b1")],
+        [
+            cand("aaaaaaaa"),
+            cand("abababab"),
+            cand("a" * 30 + "b1"),
+            cand("12345678-1234-5678-1234-567812345678"),
+        ],
         [cand(TOKEN), cand(PASSWORD)],
     ),
     "encrypted": (
@@ -117,13 +147,49 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
             cand("AgB" + _token(120)),
             cand("{" + _token(40) + "=}"),
             cand(TOKEN, match="-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"),
+            cand("{cipher}" + HEX64),
+            cand("ENC(" + _token(48, _ALNUM + "+/") + ")"),
         ],
         [cand(TOKEN), cand(PASSWORD)],
     ),
-    "hash": ([cand(HEX40), cand(HEX64)], [cand(TOKEN), cand(HEX40[:30])]),
-    "uuid": ([cand("3f2504e0-4f89-41d3-9a0c-0305e82c3301")], [cand(TOKEN)]),
+    # digests and UUIDs are kept when the name they are assigned to says credential
+    "hash": (
+        [
+            cand(HEX40),
+            cand(HEX64),
+            cand(HEX40, line=f"commit_token: {HEX40}"),
+            cand(HEX64, line=f'"api_key_sha256": "{HEX64}",'),
+            cand(HEX40, line=f"ALGOLIA_SEARCH_ONLY_API_KEY={HEX40}"),
+        ],
+        [
+            cand(TOKEN),
+            cand(HEX40[:30]),
+            cand(HEX40, line=f"set HMAC_SECRET={HEX40}"),
+            cand(HEX40, line=f'curl -H "X-Auth-Token: {HEX40}" https://status.acme.io'),
+            cand(HEX40, line=f'curl -H "Authorization: Bearer {HEX40}" https://api.acme.io'),
+            cand(HEX40, line=f"--extra-index-url https://__token__:{HEX40}@pypi.acme.io/simple/"),
+        ],
+    ),
+    "uuid": (
+        [
+            cand(UUID4),
+            cand(UUID4, line=f"tenant_id = '{UUID4}'"),
+            cand(UUID4, line=f'"apiKeyId": "{UUID4}",'),
+        ],
+        [
+            cand(TOKEN),
+            cand(UUID4, line=f"PINECONE_API_KEY={UUID4}"),
+            cand(UUID4, line=f'<add key="SnykToken" value="{UUID4}" />'),
+            cand(UUID4, line=f'export const OPSGENIE_API_KEY: string = "{UUID4}";'),
+            cand(UUID4, line=f'SNYK_TOKEN = os.environ.get("SNYK_TOKEN", "{UUID4}")'),
+        ],
+    ),
     "encoded-data": (
-        [cand("data:image/png;base64," + _token(40)), cand("sha512-" + _token(86, _ALNUM + "+/"))],
+        [
+            cand("data:image/png;base64," + _token(40)),
+            cand("sha512-" + _token(86, _ALNUM + "+/")),
+            cand(HALF_JWT),
+        ],
         [cand(TOKEN)],
     ),
     "password-hash": (
@@ -131,11 +197,17 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
             cand("$2b$12$" + _token(53)),
             cand("$argon2id$v=19$m=65536$" + _token(40)),
             cand("{SSHA}" + _token(28)),
+            cand("SCRAM-SHA-256$4096:" + _token(24) + "==$" + _token(44)),
+            cand("md5" + HEX40[:32]),
         ],
         [cand(PASSWORD)],
     ),
     "public": (
-        [cand("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + _token(43)), cand("pk_live_" + _token(24))],
+        [
+            cand("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + _token(43)),
+            cand("pk_live_" + _token(24)),
+            cand("pk.eyJ1IjoiYWNtZSIsImEiOiI" + _token(22) + "." + _token(22)),
+        ],
         [cand(TOKEN)],
     ),
     "path-like": (
@@ -155,7 +227,14 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
             cand("prefix+suffix"),
             cand("config.db.password"),
         ],
-        [cand(TOKEN), cand(PASSWORD), cand("Copper-Lantern-47!")],
+        # random text split by . or - is not an attribute chain
+        [
+            cand(TOKEN),
+            cand(PASSWORD),
+            cand("Copper-Lantern-47!"),
+            cand("MKs." + "h" + _token(16)),
+            cand("Q." + "p" + _token(20, _ALNUM + "_-")),
+        ],
     ),
     "weak-password": (
         [
@@ -171,6 +250,8 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
             cand("appuser1", match="postgres://appuser1:appuser1@db"),
             cand("%4d^%70"),
             cand(_b64("alice:secret-passwd")),
+            cand("p4ssw0rd"),
+            cand("foobared"),
         ],
         [
             cand(TOKEN),

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from keyguard.errors import ScanError
+from keyguard.errors import ScanError, UsageError
 
 ZERO = "0" * 40
 SUBMODULE_MODE = "160000"
@@ -27,7 +27,8 @@ class Change:
     old: str
     new: str
     status: str  # A, M, D, T
-    path: str
+    path: str  # for display: non-UTF-8 bytes escaped
+    raw_path: bytes = b""  # as git stores it
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,7 @@ def parse_log(data: bytes) -> Iterator[CommitRecord]:
                     new=fields[3].decode(),
                     status=fields[4][:1].decode(),
                     path=decode_path(tokens[i + 1]),
+                    raw_path=tokens[i + 1],
                 )
             )
             i += 2
@@ -147,12 +149,20 @@ def _widen_pipe(stream: object) -> None:
 
 
 class BlobReader:
-    """Streams blob contents for a list of ids through one `git cat-file --batch` process."""
+    """Streams blob contents for a list of ids through one `git cat-file --batch` process.
+
+    A corrupt object can make git die mid-stream: that object is reported as unreadable (None)
+    and a fresh process carries on with the rest, so one bad object loses nothing else.
+    """
 
     def __init__(self, repo: Path, shas: Sequence[str]) -> None:
+        self._repo = repo
         self._shas = shas
+        self._start(0)
+
+    def _start(self, offset: int) -> None:
         self._proc = subprocess.Popen(
-            ["git", "-C", str(repo), "cat-file", "--batch"],
+            ["git", "-C", str(self._repo), "cat-file", "--batch"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -160,37 +170,46 @@ class BlobReader:
         )
         _widen_pipe(self._proc.stdout)
         # Feed ids from a thread so git never blocks on a full stdout while we block on stdin.
-        self._feeder = threading.Thread(target=self._feed, daemon=True)
+        self._feeder = threading.Thread(target=self._feed, args=(offset,), daemon=True)
         self._feeder.start()
 
-    def _feed(self) -> None:
+    def _feed(self, offset: int) -> None:
         stdin = self._proc.stdin
         assert stdin is not None
         try:
-            for start in range(0, len(self._shas), 4096):
+            for start in range(offset, len(self._shas), 4096):
                 stdin.write(("\n".join(self._shas[start : start + 4096]) + "\n").encode())
             stdin.close()
-        except (BrokenPipeError, ValueError):
+        except (BrokenPipeError, ValueError, OSError):
             pass
 
     def __iter__(self) -> Iterator[tuple[str, bytes | None]]:
-        """(sha, content) for each id in order; content None when the object is missing."""
-        stdout = self._proc.stdout
-        assert stdout is not None
-        for _ in range(len(self._shas)):
+        """(sha, content) for each id in order; content None when it cannot be read."""
+        index = 0
+        while index < len(self._shas):
+            stdout = self._proc.stdout
+            assert stdout is not None
             header = stdout.readline()
-            if not header:
-                raise ScanError("git cat-file ended early (corrupt repository?)")
             parts = header.split()
             if len(parts) == 2 and parts[1] in (b"missing", b"ambiguous"):
-                yield parts[0].decode(), None
+                yield self._shas[index], None
+                index += 1
                 continue
-            if len(parts) != 3:
-                raise ScanError(f"unexpected output from git cat-file: {header[:80]!r}")
-            size = int(parts[2])
-            content = stdout.read(size)
-            stdout.read(1)  # the newline after each object
-            yield parts[0].decode(), content
+            content = b""
+            if len(parts) == 3 and parts[2].isdigit():
+                size = int(parts[2])
+                content = stdout.read(size)
+                if len(content) == size and stdout.read(1) == b"\n":
+                    yield self._shas[index], content
+                    index += 1
+                    continue
+            # git died or printed something unexpected: this object is unreadable; restart
+            # git for the rest.
+            yield self._shas[index], None
+            index += 1
+            self.close()
+            if index < len(self._shas):
+                self._start(index)
 
     def close(self) -> None:
         for stream in (self._proc.stdin, self._proc.stdout):
@@ -241,10 +260,64 @@ def common_dir(repo: Path) -> Path:
 
 
 def ref_tips(repo: Path) -> list[str]:
-    """Every ref's object plus HEAD: what `--all` starts from."""
-    out = run_git(repo, "for-each-ref", "--format=%(objectname)").decode().split()
+    """What an audit of all refs starts from: `--all` (refs, every work tree's HEAD) plus the
+    older stash entries, which live only in the stash's reflog."""
+    out = set(run_git(repo, "rev-parse", "--all").decode().split())
     head = run_git(repo, "rev-parse", "--verify", "--quiet", "HEAD", check=False).decode().strip()
-    return sorted(set(out) | ({head} if head else set()))
+    listing = run_git(repo, "worktree", "list", "--porcelain", check=False).decode()
+    worktree_heads = {line[5:].strip() for line in listing.splitlines() if line.startswith("HEAD ")}
+    return sorted(out | set(stash_entries(repo)) | worktree_heads | ({head} if head else set()))
+
+
+def stash_entries(repo: Path) -> list[str]:
+    out = run_git(repo, "log", "-g", "--format=%H", "refs/stash", "--", check=False)
+    return [line for line in out.decode().split() if len(line) == 40]
+
+
+def verify_revision(repo: Path, rev: str) -> str:
+    """The commit a user-supplied revision names; never lets it be read as a git option."""
+    if not rev or rev.startswith("-"):
+        raise UsageError(f"not a revision: {rev!r}")
+    out = run_git(
+        repo,
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
+        f"{rev}^{{commit}}",
+        check=False,
+    ).strip()
+    if not out:
+        raise UsageError(f"unknown revision: {rev!r}")
+    return out.decode()
+
+
+def tree_entry(repo: Path, commit: str, raw_path: bytes) -> str | None:
+    """The blob id at a path in a commit, or None (paths passed as raw bytes, taken literally)."""
+    try:
+        done = subprocess.run(
+            [
+                b"git",
+                b"--literal-pathspecs",
+                b"-C",
+                os.fsencode(repo),
+                b"ls-tree",
+                b"-z",
+                commit.encode(),
+                b"--",
+                raw_path,
+            ],
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return None
+    entry = done.stdout.split(b"\0", 1)[0]
+    meta, _, name = entry.partition(b"\t")
+    fields = meta.split(b" ")
+    if name == raw_path and len(fields) == 3 and fields[1] == b"blob":
+        return fields[2].decode()
+    return None
 
 
 def all_reachable(repo: Path, old: Sequence[str], new: Sequence[str]) -> bool:

@@ -1,0 +1,1 @@
+"""History-quality corpus: a generated git repository with labelled leak events (see corpus.py)."""
