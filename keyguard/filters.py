@@ -382,18 +382,34 @@ def is_weak_password(c: Candidate) -> bool:
             return True
     if _is_weak_text(value):
         return True
-    if len(value) >= 12 and _BASE64_TEXT.match(value):
+    if len(value) >= 8 and _BASE64_TEXT.match(value):
         # base64 of readable text (alice:secret-passwd) is judged by what it says
         raw = _b64(value)
         if raw is not None and raw.isascii():
-            text = raw.decode("ascii")
+            text = raw.decode("ascii").rstrip("\r\n")  # `echo pw | base64` keeps the newline
             if text.isprintable():
                 return _is_weak_text(text.partition(":")[2] or text)
     return False
 
 
+# a lowercase word and a number (minio123, bitnami1234), a date or timestamp
+_WORD_NUMBER = regex.compile(r"^[a-z]{3,}[0-9]{1,6}$|^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}|$)")
+
+
+def _names_a_word(value: str) -> bool:
+    """A self-naming word written as a word (test, Test, TEST), not letters of a random token
+    that happen to spell it in mixed case (tESt)."""
+    for m in _SELF_NAMING.finditer(value):
+        rest = [ch for ch in m.group()[1:] if ch.isalpha()]
+        if all(ch.islower() for ch in rest) or all(ch.isupper() for ch in rest):
+            return True
+    return False
+
+
 def _is_weak_text(value: str) -> bool:
-    if value.lower() in _DEFAULTS or _SELF_NAMING.search(value) or _WORDS_JOINED.match(value):
+    if value.lower() in _DEFAULTS or _names_a_word(value) or _WORDS_JOINED.match(value):
+        return True
+    if _WORD_NUMBER.match(value):
         return True
     # identifier punctuation (-_.) does not make a value random: count only the other symbols
     return char_classes(value.replace("-", "").replace("_", "").replace(".", "")) < 2
