@@ -20,6 +20,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"keyguard {__version__}")
         return ExitCode.CLEAN
     debug = "--debug" in args
+    # --debug is accepted anywhere on the line (before or after the command).
+    args = [a for a in args if a != "--debug"]
     try:
         import typer
         from typer._click.exceptions import ClickException
