@@ -13,7 +13,7 @@ from keyguard.engine import CompiledRuleset, compile_ruleset
 from keyguard.errors import ConfigError, ExitCode, UsageError
 from keyguard.model import Finding
 from keyguard.report import FORMATS, Report
-from keyguard.scanner import Outcome, default_jobs, scan_bytes, scan_files
+from keyguard.scanner import Outcome, Stats, default_jobs, scan_bytes, scan_files
 from keyguard.signatures import Ruleset, load_builtin
 from keyguard.sources.worktree import walk
 
@@ -135,18 +135,12 @@ def run_history(request: HistoryRequest) -> int:
     findings = [f for f in result.findings if not cfg.is_allowed(f)]
     for note in stats.notes:
         print(f"keyguard: note: {note}", file=sys.stderr)
-    report = Report(
-        kind="history",
-        targets=(str(request.repo),),
-        findings=tuple(findings),
-        files=stats.blobs,
-        bytes=stats.bytes,
-        skipped=dict(stats.skipped),
-        errors=tuple(stats.errors),
-        seconds=stats.seconds,
-        rules=len(compiled.rules),
-        ruleset=compiled.ruleset.digest,
-        matcher=compiled.backend.name,
+    report = make_report(
+        "history",
+        (str(request.repo),),
+        findings,
+        Outcome([], Stats(stats.blobs, stats.bytes, stats.skipped, stats.errors, stats.seconds)),
+        compiled,
         extra={"commits": stats.commits, "blobs": stats.blobs, "notes": list(stats.notes)},
     )
     emit(report, request.output_format, request.output, request.show_secrets)
@@ -201,6 +195,7 @@ def make_report(
     findings: list[Finding],
     outcome: Outcome,
     compiled: CompiledRuleset,
+    extra: dict[str, object] | None = None,
 ) -> Report:
     stats = outcome.stats
     return Report(
@@ -215,6 +210,7 @@ def make_report(
         rules=len(compiled.rules),
         ruleset=compiled.ruleset.digest,
         matcher=compiled.backend.name,
+        extra=extra,
     )
 
 
