@@ -56,7 +56,7 @@ class Candidate:
 
 _PLACEHOLDER_WORDS = regex.compile(
     r"""(?ix)
-    x{4,} | \*{3,} | \.{3} | \#{4,} | _{4,} | -{5,}
+    x{4,} | \*{3,} | \.{3} | \#{4,} | _{4,} | -{5,} | <[a-z][a-z_ -]{2,}>
     | \byour | your[_-]?(?:own|api|key|secret|token|pass) | yourkey | yoursecret
     | example | sample | dummy | placeholder | changeme | change[_-]me | replace[_-]?me
     | redacted | \bfake | insert[_-]?(?:your|key|token|here) | _here\b | -here\b | here$
@@ -72,6 +72,8 @@ _TEMPLATE = regex.compile(
     | ^\$[A-Za-z_][A-Za-z0-9_]*$ | ^%[A-Za-z_][A-Za-z0-9_]*%$ | ^@[\w.-]+@$ | ^__[A-Z0-9_]+__$
     | ^\$\([^)]*\)$ | ^\$[A-Za-z_{(] | ^\{[A-Za-z_][\w.-]*\}$ | ^:[a-z_]+$ | ^\$(?:\d|[@*?!\#])$
     | ^@@[\w.-]+@@$
+    | \{\{ | \}\} | \{gen: | \{secret\}               # unclosed/nested templates, keyguard's own
+    | \\[dhHwsS](?:\{\d|[*+]) | \[[A-Za-z0-9]-[A-Za-z0-9]  # pattern syntax: \h{32}, [A-Z
     """
 )
 _REFERENCE = regex.compile(
