@@ -79,6 +79,11 @@ def summary_line(report: Report) -> str:
         f" ({secrets} secret{'s' * (secrets != 1)})",
         f"{report.files} files, {_size(report.bytes)} scanned in {report.seconds:.2f}s",
     ]
+    if report.kind == "history" and report.extra:
+        parts[1] = (
+            f"{report.extra.get('commits', 0)} commits, {report.files} new blobs,"
+            f" {_size(report.bytes)} scanned in {report.seconds:.2f}s"
+        )
     if report.skipped:
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(report.skipped.items()))
         parts.append(f"skipped: {skipped}")
