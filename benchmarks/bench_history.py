@@ -217,6 +217,18 @@ def history_bars(measurements: Sequence[bl.Measurement], reaudit: Reaudit | None
     return lines
 
 
+def cache_notes(measurements: Sequence[bl.Measurement]) -> list[str]:
+    """Flag measured runs much faster than the warm-up: the sign of a reused cache."""
+    notes: list[str] = []
+    for item in measurements:
+        if item.ok and item.warmup_runs and item.median < 0.5 * item.warmup_runs[0].seconds:
+            notes.append(
+                f"- {item.tool.name}: measured runs took less than half the warm-up's "
+                f"{item.warmup_runs[0].seconds:.2f}s; check that it is not reusing a cache"
+            )
+    return notes
+
+
 def render(
     args: argparse.Namespace,
     argv: Sequence[str],
@@ -256,7 +268,7 @@ def render(
             lines += bl.findings_breakdown(item.findings, repo)
     lines += ["", *reaudit_lines(keyguard, reaudit), "", "Bars:", ""]
     lines += history_bars(measurements, reaudit)
-    notes = bl.notes_for(measurements)
+    notes = bl.notes_for(measurements) + cache_notes(measurements)
     if notes:
         lines += ["", "Notes:", "", *notes]
     return "\n".join(lines) + "\n"

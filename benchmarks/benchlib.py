@@ -412,11 +412,6 @@ def notes_for(measurements: Sequence[Measurement]) -> list[str]:
             notes.append(f"- {item.tool.name}: {item.error}")
         if item.facts:
             notes.append(f"- {item.tool.name} report: {item.facts}")
-        if item.runs and item.warmup_runs and item.median < 0.5 * item.warmup_runs[0].seconds:
-            notes.append(
-                f"- {item.tool.name}: measured runs took less than half the warm-up's "
-                f"{item.warmup_runs[0].seconds:.2f}s; check that it is not reusing a cache"
-            )
         if item.runs and item.busiest > BUSY_NOTE:
             notes.append(
                 f"- {item.tool.name}: other processes used up to {item.busiest:.0%} of the CPUs "
@@ -703,7 +698,7 @@ def _run_once(
     argv, report = plan(item.tool, output)
     item.command = display(argv).replace(str(output), "OUT")
     log = scratch / f"{name}.stderr"
-    busy = settings.gate.wait() if keep else 0.0
+    busy = settings.gate.wait()
     run = run_measured(
         argv, stdout=scratch / f"{name}.stdout", stderr=log, timeout=settings.timeout
     )

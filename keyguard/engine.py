@@ -13,7 +13,7 @@ import binascii
 import re
 import urllib.parse
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import regex
 
@@ -136,7 +136,7 @@ def scan(data: bytes, path: str, compiled: CompiledRuleset) -> ScanResult:
     result = ScanResult()
     raws = _scan_buffer(data, path, compiled, 0, result.errors)
     raws = _resolve_overlaps(raws, compiled.specificity)
-    result.findings = _locate(data, path, raws, compiled.rules)
+    result.findings = _pair(_locate(data, path, raws, compiled.rules), compiled.ruleset.by_id())
     return result
 
 
@@ -444,6 +444,38 @@ def _locate(data: bytes, path: str, raws: list[_Raw], rules: Sequence[Rule]) -> 
             )
         )
     return findings
+
+
+PAIR_LINES = 5  # how far apart the two halves of a credential may be
+
+
+def _pair(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    """Link the halves of a credential found near each other (an AWS key id and its secret):
+    both findings name the other's secret hash, so a report can say the pair is usable."""
+    if len(findings) < 2:
+        return findings
+    partner: dict[int, int] = {}
+    for i, finding in enumerate(findings):
+        rule = rules.get(finding.rule_id)
+        if rule is None or not rule.pairs_with or i in partner:
+            continue
+        near = [
+            j
+            for j, other in enumerate(findings)
+            if j != i
+            and j not in partner
+            and other.rule_id in rule.pairs_with
+            and abs(other.line - finding.line) <= PAIR_LINES
+        ]
+        if near:
+            j = min(near, key=lambda k: abs(findings[k].line - finding.line))
+            partner[i], partner[j] = j, i
+    if not partner:
+        return findings
+    return [
+        replace(f, paired_with=findings[partner[i]].secret_hash) if i in partner else f
+        for i, f in enumerate(findings)
+    ]
 
 
 def _line_col(data: bytes, offset: int) -> tuple[int, int]:

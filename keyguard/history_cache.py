@@ -20,7 +20,7 @@ from typing import Any
 from keyguard.model import Commit, Finding
 from keyguard.signatures import Rule
 
-MAGIC = "keyguard.history-cache/1"
+MAGIC = "keyguard.history-cache/2"
 
 # One finding inside a blob, without its path: enough to rebuild the Finding.
 Stored = list[Any]
@@ -36,11 +36,12 @@ def store_finding(f: Finding) -> Stored:
         f.end_column,
         f.confidence,
         f.decoded,
+        f.paired_with,
     ]
 
 
 def load_finding(entry: Sequence[Any], rules: Mapping[str, Rule], path: str) -> Finding | None:
-    rule_id, secret, line, column, end_line, end_column, confidence, decoded = entry
+    rule_id, secret, line, column, end_line, end_column, confidence, decoded, paired = entry
     rule = rules.get(rule_id)
     if rule is None:
         return None
@@ -58,6 +59,7 @@ def load_finding(entry: Sequence[Any], rules: Mapping[str, Rule], path: str) -> 
         secret=str(secret),
         decoded=decoded,
         remediation=rule.remediation,
+        paired_with=paired,
     )
 
 
@@ -138,10 +140,10 @@ class HistoryCache:
 
 def _is_stored(entry: object) -> bool:
     """One stored finding: [rule_id, secret, line, column, end_line, end_column, confidence,
-    decoded]."""
-    if not isinstance(entry, list) or len(entry) != 8:
+    decoded, paired_with]."""
+    if not isinstance(entry, list) or len(entry) != 9:
         return False
-    rule_id, secret, line, column, end_line, end_column, confidence, decoded = entry
+    rule_id, secret, line, column, end_line, end_column, confidence, decoded, paired = entry
     numbers = (line, column, end_line, end_column)
     return (
         isinstance(rule_id, str)
@@ -149,6 +151,7 @@ def _is_stored(entry: object) -> bool:
         and all(isinstance(n, int) and not isinstance(n, bool) for n in numbers)
         and isinstance(confidence, str)
         and (decoded is None or isinstance(decoded, str))
+        and (paired is None or isinstance(paired, str))
     )
 
 

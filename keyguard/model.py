@@ -35,6 +35,7 @@ class Finding:
     age_days: int | None = None
     in_head: bool | None = None
     remediation: str = "generic-secret"
+    paired_with: str | None = None  # secret_hash of the other half (an AWS key id and its secret)
 
     @property
     def secret_hash(self) -> str:

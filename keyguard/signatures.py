@@ -42,6 +42,7 @@ _KNOWN = {
     "example_path",
     "exact_keywords",
     "file_contains",
+    "pairs_with",
 }
 _ID = regex.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
 
@@ -71,6 +72,7 @@ class Rule:
     description: str = ""
     exact_keywords: bool = False  # keywords match case-sensitively
     file_contains: str | None = None  # a pattern the first 4 KB of a file must match
+    pairs_with: tuple[str, ...] = ()  # rule ids whose findings nearby are the other half
     example_path: str = "example.txt"  # the path examples are scanned under (for `paths` rules)
     source: str = ""  # the file the rule came from, for error messages
     builtin: bool = False  # shipped with keyguard: its pattern is vetted by the test suite
@@ -270,6 +272,7 @@ def parse_rule(entry: object, source: str, index: int) -> Rule:
         example_path=str(entry.get("example_path", "example.txt")),
         exact_keywords=_bool(entry, "exact_keywords", fail),
         file_contains=_optional_pattern(entry, "file_contains", fail),
+        pairs_with=_strings(entry, "pairs_with", fail),
         source=source,
     )
 

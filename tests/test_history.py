@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from keyguard import history_cache
 from keyguard.cli import main
 from keyguard.examples import generate_secret
 from keyguard.model import secret_hash
@@ -944,7 +945,7 @@ def test_rewritten_history_invalidates_the_cache(
     [
         b"garbage \x00\xff not json",
         b"",
-        b'{"magic": "keyguard.history-cache/1", "sha256": "00"}\n{}',
+        b'{"magic": "' + history_cache.MAGIC.encode() + b'", "sha256": "00"}\n{}',
     ],
     ids=["binary", "empty", "bad-checksum"],
 )
@@ -962,7 +963,7 @@ def test_corrupt_cache_file_is_ignored_and_rebuilt(
     expect(result, *expected)
     assert "incremental" not in result.notes()
     header = json.loads(cache.read_bytes().split(b"\n", 1)[0])
-    assert header["magic"] == "keyguard.history-cache/1"
+    assert header["magic"] == history_cache.MAGIC
     again = audit(capsys, repo.path)
     expect(again, *expected)
 
@@ -973,9 +974,7 @@ def rewrite_cache(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
     body = json.loads(text)
     change(body)
     text = json.dumps(body, separators=(",", ":")).encode()
-    header = json.dumps(
-        {"magic": "keyguard.history-cache/1", "sha256": hashlib.sha256(text).hexdigest()}
-    )
+    header = json.dumps({"magic": history_cache.MAGIC, "sha256": hashlib.sha256(text).hexdigest()})
     path.write_bytes(header.encode() + b"\n" + text)
 
 

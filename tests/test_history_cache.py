@@ -16,7 +16,7 @@ BLOB = "a" * 40
 
 
 def sample() -> HistoryCache:
-    stored = ["github.pat", "value", 2, 3, 2, 43, "high", None]
+    stored = ["github.pat", "value", 2, 3, 2, 43, "high", None, None]
     return HistoryCache(
         ruleset="rules-digest",
         max_size=1000,

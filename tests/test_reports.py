@@ -54,6 +54,7 @@ FINDING_KEYS = [
     "fingerprint",
     "secret_hash",
     "remediation",
+    "paired_with",
 ]
 SCAN_KEYS = [
     "kind",

@@ -56,6 +56,7 @@ def finding_dict(finding: Finding, show_secrets: bool) -> dict[str, Any]:
         "fingerprint": finding.fingerprint,
         "secret_hash": finding.secret_hash,
         "remediation": finding.remediation,
+        "paired_with": finding.paired_with,
     }
     if show_secrets:
         entry["secret"] = finding.secret

@@ -64,6 +64,8 @@ def render(console: Console, report: Report, show_secrets: bool) -> None:
                 where += f"  {finding.commit.sha[:12]} {finding.commit.date[:10]} {escape(finding.commit.author)}"
             if finding.decoded:
                 where += f"  (in {finding.decoded}-encoded data)"
+            if finding.paired_with:
+                where += "  (paired: both halves of the credential are here)"
             console.print(where, markup=True)
     console.print(Text(summary_line(report), style="bold" if report.findings else ""))
     for error in report.errors[:20]:
