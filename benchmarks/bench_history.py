@@ -268,7 +268,7 @@ def render(
             lines += bl.findings_breakdown(item.findings, repo)
     lines += ["", *reaudit_lines(keyguard, reaudit), "", "Bars:", ""]
     lines += history_bars(measurements, reaudit)
-    notes = bl.notes_for(measurements) + cache_notes(measurements)
+    notes = bl.notes_for(measurements) + cache_notes(measurements) + bl.git_dir_notes(repo)
     if notes:
         lines += ["", "Notes:", "", *notes]
     return "\n".join(lines) + "\n"

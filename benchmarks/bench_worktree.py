@@ -116,17 +116,6 @@ def startup_lines(tools: Sequence[bl.Tool], settings: bl.Settings) -> list[str]:
     return lines
 
 
-def git_dir_notes(tree: Path) -> list[str]:
-    """Warn about state inside .git that some scanners read (Kingfisher walks .git)."""
-    cache = tree / ".git" / "keyguard"
-    if not cache.exists():
-        return []
-    return [
-        f"- `{cache}` exists (keyguard's history cache, written by an earlier `keyguard "
-        "history` run); scanners that read .git (Kingfisher does) also scan it"
-    ]
-
-
 def tree_lines(tree: Path, size: bl.TreeSize, measurements: Sequence[bl.Measurement]) -> list[str]:
     lines = [
         f"### Tree `{tree}`",
@@ -149,7 +138,7 @@ def tree_lines(tree: Path, size: bl.TreeSize, measurements: Sequence[bl.Measurem
             lines.append(f"- {item.tool.name}: {len(item.findings)}")
             lines += bl.findings_breakdown(item.findings, tree)
     lines += ["", "Bars:", "", *bl.speed_bars(measurements)]
-    notes = bl.notes_for(measurements) + git_dir_notes(tree)
+    notes = bl.notes_for(measurements) + bl.git_dir_notes(tree)
     return lines + (["", "Notes:", "", *notes] if notes else [])
 
 

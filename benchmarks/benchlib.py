@@ -550,6 +550,17 @@ def tree_size(root: Path) -> TreeSize:
     return TreeSize(files, total)
 
 
+def git_dir_notes(tree: Path) -> list[str]:
+    """Warn about keyguard state inside .git, which some scanners read (Kingfisher walks .git)."""
+    cache = tree / ".git" / "keyguard"
+    if not cache.exists():
+        return []
+    return [
+        f"- `{cache}` exists (keyguard's history cache, left by an earlier `keyguard history` "
+        "run without --no-cache); scanners that read .git (Kingfisher does) also scan it"
+    ]
+
+
 def git_head(repo: Path) -> str:
     try:
         return capture(["git", "-C", str(repo), "rev-parse", "HEAD"])

@@ -55,11 +55,32 @@ class CompiledRuleset:
     # Per rule: could an encoded value on its keyword's line be its secret? Not for rules whose
     # keyword is the token's own prefix (ghp_...): decoding their lines would find nothing new.
     needs_context: tuple[bool, ...]
+    rules_by_id: dict[str, Rule] = field(default_factory=dict, compare=False)
     _blocked: dict[str, frozenset[int]] = field(default_factory=dict, compare=False)
+    _plans: dict[frozenset[int], list[tuple[tuple[int, ...] | None, bool]]] = field(
+        default_factory=dict, compare=False
+    )
 
     @property
     def rules(self) -> tuple[Rule, ...]:
         return self.ruleset.rules
+
+    def plan_for(self, blocked: frozenset[int]) -> list[tuple[tuple[int, ...] | None, bool]]:
+        """Per keyword: the rules it leads to that are not blocked (None for a derived base64
+        keyword), and whether any of them wants its line decoded. Cached per blocked set."""
+        plan = self._plans.get(blocked)
+        if plan is None:
+            plan = []
+            for keyword in self.keywords:
+                if keyword.derived:
+                    plan.append((None, False))
+                    continue
+                active = tuple(r for r in keyword.rules if r not in blocked)
+                plan.append((active, any(self.needs_context[r] for r in active)))
+            if len(self._plans) > 256:
+                self._plans.clear()
+            self._plans[blocked] = plan
+        return plan
 
     def blocked_for(self, path: str) -> frozenset[int]:
         """Rules whose `paths` do not match this path (cached: history scans use one path)."""
@@ -94,6 +115,7 @@ def compile_ruleset(ruleset: Ruleset, matcher: str = "auto") -> CompiledRuleset:
             if r.file_contains
         ),
         needs_context=tuple(not _keyword_is_prefix(r) for r in rules),
+        rules_by_id=ruleset.by_id(),
     )
 
 
@@ -136,7 +158,7 @@ def scan(data: bytes, path: str, compiled: CompiledRuleset) -> ScanResult:
     result = ScanResult()
     raws = _scan_buffer(data, path, compiled, 0, result.errors)
     raws = _resolve_overlaps(raws, compiled.specificity)
-    result.findings = _pair(_locate(data, path, raws, compiled.rules), compiled.ruleset.by_id())
+    result.findings = _pair(_locate(data, path, raws, compiled.rules), compiled.rules_by_id)
     return result
 
 
@@ -144,9 +166,7 @@ def _scan_buffer(
     data: bytes, path: str, compiled: CompiledRuleset, depth: int, errors: list[str]
 ) -> list[_Raw]:
     rules = compiled.rules
-    keywords = compiled.keywords
     multiline = compiled.multiline
-    needs_context = compiled.needs_context
     blocked = compiled.blocked_for(path)
     if compiled.file_hints:
         # Rules that only make sense in some documents (a Kubernetes Secret...) say so with a
@@ -154,21 +174,22 @@ def _scan_buffer(
         missing = {i for i, hint in compiled.file_hints if not hint.search(data, 0, 4096)}
         if missing:
             blocked = blocked | missing
+    plan = compiled.plan_for(blocked)
     windows: dict[int, list[list[int]]] = {}
     decode_runs: set[tuple[int, int]] = set()
     percent_lines: set[tuple[int, int]] = set()
     encoded_lines: set[tuple[int, int]] = set()
     size = len(data)
     line_start = line_end = -1
+    decoding = depth < MAX_DEPTH
     # Hits arrive sorted, so each rule's windows arrive in order and merge on the fly.
     marked = False  # whether this line's context was queued for decoding
     for start, end, kw_index in compiled.backend.hits(data):
-        keyword = keywords[kw_index]
-        if keyword.derived:
-            if depth < MAX_DEPTH:
+        active, context_rule = plan[kw_index]
+        if active is None:  # a derived (base64) keyword
+            if decoding:
                 decode_runs.add(_base64_run(data, start, end))
             continue
-        active = [r for r in keyword.rules if r not in blocked]
         if not active:
             continue
         if start >= line_end or start < line_start:
@@ -177,7 +198,7 @@ def _scan_buffer(
             if line_end < 0:
                 line_end = size
             marked = False
-        if not marked and depth < MAX_DEPTH and any(needs_context[r] for r in active):
+        if context_rule and decoding and not marked:
             marked = True
             context = (max(line_start, start - AFTER), min(line_end, end + AFTER))
             if data.find(b"%", line_start, line_end) >= 0:
