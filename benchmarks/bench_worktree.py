@@ -174,6 +174,7 @@ def render(args: argparse.Namespace, argv: Sequence[str], body: list[str]) -> st
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
+    bl.exit_on_sigterm()
     if args.prepare:
         bl.prepare_inputs(args.bench_dir, args.source_repo)
         return 0

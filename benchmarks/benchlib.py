@@ -64,7 +64,7 @@ class Run:
     exit_code: int
     timed_out: bool = False
     cpu_seconds: float = 0.0  # user + system time of the process tree
-    busy_before: float = 0.0  # share of all CPUs other processes used just before the run
+    busy_other: float = 0.0  # share of all CPUs other processes used before or during the run
 
 
 def _kill_group(pid: int) -> None:
@@ -331,6 +331,7 @@ class Measurement:
     command: str
     runs: list[Run] = field(default_factory=list)
     warmup_runs: list[Run] = field(default_factory=list)
+    discarded: int = 0  # measured runs repeated because other load disturbed them
     findings: list[Finding] | None = None
     error: str = ""
     facts: str = ""  # what the tool's report says about its own scan
@@ -357,7 +358,7 @@ class Measurement:
 
     @property
     def busiest(self) -> float:
-        return max(run.busy_before for run in self.runs)
+        return max(run.busy_other for run in self.runs)
 
 
 def ratio(value: Measurement, base: Measurement | None) -> str:
@@ -412,15 +413,21 @@ def notes_for(measurements: Sequence[Measurement]) -> list[str]:
             notes.append(f"- {item.tool.name}: {item.error}")
         if item.facts:
             notes.append(f"- {item.tool.name} report: {item.facts}")
+        if item.discarded:
+            notes.append(
+                f"- {item.tool.name}: {item.discarded} run(s) disturbed by other load were "
+                "discarded and repeated"
+            )
         if item.runs and item.busiest > BUSY_NOTE:
             notes.append(
                 f"- {item.tool.name}: other processes used up to {item.busiest:.0%} of the CPUs "
-                "just before a measured run; its times may be inflated"
+                "around a measured run; its times may be inflated"
             )
     return notes
 
 
-BUSY_NOTE = 0.2
+BUSY_NOTE = 0.2  # mention in the results when other load was above this
+DISTURBED = 0.25  # discard and repeat a measured run when other load was above this
 
 
 def _cpu_jiffies() -> tuple[int, int]:
@@ -428,6 +435,14 @@ def _cpu_jiffies() -> tuple[int, int]:
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
     return sum(fields) - idle, sum(fields)
+
+
+def others_share(before: tuple[int, int], after: tuple[int, int], own_cpu: float) -> float:
+    """Share of all CPUs used by other processes between two ``_cpu_jiffies`` samples."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = (after[1] - before[1]) / ticks
+    busy = (after[0] - before[0]) / ticks - own_cpu
+    return max(busy, 0.0) / total if total > 0 else 0.0
 
 
 def busy_fraction(interval: float = 1.0) -> float:
@@ -568,6 +583,15 @@ def git_head(repo: Path) -> str:
         return "not a git repository"
 
 
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so temporary directories (clones) are removed."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def step(message: str) -> None:
     print(f"[bench] {message}", flush=True)
 
@@ -679,6 +703,7 @@ class Settings:
     scratch: Path
     timeout: float
     keep_reports: Path | None = None  # copy each tool's last report here
+    retries: int = 2  # repeat a measured run disturbed by other load, at most this often
     tag: str = ""  # prefix for kept report names (e.g. the tree's name)
     gate: IdleGate = field(default_factory=IdleGate)
 
@@ -709,17 +734,19 @@ def _run_once(
     argv, report = plan(item.tool, output)
     item.command = display(argv).replace(str(output), "OUT")
     log = scratch / f"{name}.stderr"
-    busy = settings.gate.wait()
-    run = run_measured(
-        argv, stdout=scratch / f"{name}.stdout", stderr=log, timeout=settings.timeout
-    )
-    run = dataclasses.replace(run, busy_before=busy)
+    for attempt in range(settings.retries + 1):
+        run = _run_watched(argv, settings, scratch / f"{name}.stdout", log)
+        step(
+            f"{name} {label}: {run.seconds:.2f}s (cpu {run.cpu_seconds:.2f}s), "
+            f"{run.max_rss_kb / 1024:.0f} MB, exit {run.exit_code}"
+            f"{' (timeout)' if run.timed_out else ''}, others used {run.busy_other:.0%}"
+        )
+        disturbed = run.busy_other > DISTURBED and settings.gate.budget > 0
+        if not (keep and disturbed and attempt < settings.retries):
+            break
+        item.discarded += 1
+        step(f"{name}: discarding that run (disturbed by other load), running it again")
     ok = run.exit_code in OK_EXIT_CODES[name] and not run.timed_out
-    step(
-        f"{name} {label}: {run.seconds:.2f}s (cpu {run.cpu_seconds:.2f}s), "
-        f"{run.max_rss_kb / 1024:.0f} MB, "
-        f"exit {run.exit_code}{' (timeout)' if run.timed_out else ''}"
-    )
     if not ok:
         reason = "timed out" if run.timed_out else f"exit code {run.exit_code}"
         item.error = f"failed ({reason}): {tail(log)}"
@@ -727,6 +754,15 @@ def _run_once(
     (item.runs if keep else item.warmup_runs).append(run)
     if report is not None:
         _read_report(item, report, settings)
+
+
+def _run_watched(argv: Sequence[str], settings: Settings, stdout: Path, stderr: Path) -> Run:
+    """run_measured, plus how much of the machine other processes used around the run."""
+    before_wait = settings.gate.wait()
+    start = _cpu_jiffies()
+    run = run_measured(argv, stdout=stdout, stderr=stderr, timeout=settings.timeout)
+    during = others_share(start, _cpu_jiffies(), run.cpu_seconds)
+    return dataclasses.replace(run, busy_other=max(before_wait, during))
 
 
 def _read_report(item: Measurement, report: Path, settings: Settings) -> None:

@@ -153,21 +153,29 @@ class _Raw:
     decoded: str | None
 
 
-def scan(data: bytes, path: str, compiled: CompiledRuleset) -> ScanResult:
-    """All findings in one blob of bytes (any bytes: invalid UTF-8, CRLF, NULs are fine)."""
+def scan(data: bytes, path: str | None, compiled: CompiledRuleset) -> ScanResult:
+    """All findings in one blob of bytes (any bytes: invalid UTF-8, CRLF, NULs are fine).
+
+    `path` None means "at any path": rules limited to some paths all apply (a history audit
+    scans a blob once, then keeps each such finding only at the paths its rule allows).
+    """
     result = ScanResult()
     raws = _scan_buffer(data, path, compiled, 0, result.errors)
     raws = _resolve_overlaps(raws, compiled.specificity)
-    result.findings = _pair(_locate(data, path, raws, compiled.rules), compiled.rules_by_id)
+    shown = "" if path is None else path
+    result.findings = _pair(_locate(data, shown, raws, compiled.rules), compiled.rules_by_id)
     return result
 
 
 def _scan_buffer(
-    data: bytes, path: str, compiled: CompiledRuleset, depth: int, errors: list[str]
+    data: bytes, path: str | None, compiled: CompiledRuleset, depth: int, errors: list[str]
 ) -> list[_Raw]:
     rules = compiled.rules
     multiline = compiled.multiline
-    blocked = compiled.blocked_for(path)
+    # At "any path", rules limited to some paths that have keywords still run (their findings
+    # are kept later only where the path fits), but keyword-less file-format rules (.pgpass)
+    # would have to read every blob whole: they wait for a real path.
+    blocked = compiled.blocked_for(path) if path is not None else frozenset(compiled.path_only)
     if compiled.file_hints:
         # Rules that only make sense in some documents (a Kubernetes Secret...) say so with a
         # pattern over the file's first 4 KB: checked once per blob, not per hit.
@@ -334,7 +342,7 @@ def _scan_decoded_base64(
     data: bytes,
     run_start: int,
     run_end: int,
-    path: str,
+    path: str | None,
     compiled: CompiledRuleset,
     depth: int,
     errors: list[str],
@@ -350,7 +358,7 @@ def _scan_percent(
     data: bytes,
     start: int,
     end: int,
-    path: str,
+    path: str | None,
     compiled: CompiledRuleset,
     depth: int,
     errors: list[str],
@@ -380,7 +388,7 @@ def _scan_base64_in_line(
     data: bytes,
     start: int,
     end: int,
-    path: str,
+    path: str | None,
     compiled: CompiledRuleset,
     depth: int,
     errors: list[str],

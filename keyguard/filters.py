@@ -143,7 +143,8 @@ _PATH_LIKE = regex.compile(
 )
 _IDENTIFIER = regex.compile(
     r"^(?:[A-Za-z_$][A-Za-z_$]*(?:[.:\->]+[A-Za-z_$][\w$]*)+(?:\(\)?)?"  # a.b.c, a->b, A::b
-    r"|[a-z]+(?:_[a-z]+)+|[A-Z]+(?:_[A-Z]+)+|[a-z]+(?:[A-Z][a-z]+)+|[A-Za-z_]\w*\(.*\)?"
+    r"|[a-z]+(?:_[a-z0-9]+)+|[A-Z]+(?:_[A-Z]+)+|[a-z]+(?:[A-Z][a-z]+)+|[A-Za-z_]\w*\(.*\)?"
+    r"|[a-z]+(?:-[a-z]+)+\[[a-z]+\]"  # bot accounts: github-actions[bot]
     r"|[A-Za-z_][A-Za-z_.]*(?:[-+*/%|&^]+[A-Za-z_][A-Za-z_.]*)+)$"  # expressions: prefix+name
 )
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import regex
+
 from keyguard import history_cache
 from keyguard.engine import CompiledRuleset, scan
 from keyguard.errors import ScanError, UsageError
@@ -116,7 +118,7 @@ def _scan_chunk(shas: Sequence[str]) -> tuple[dict[str, list[Finding]], HistoryS
                 continue
             stats.blobs += 1
             stats.bytes += len(data)
-            result = scan(data, "", _COMPILED)
+            result = scan(data, None, _COMPILED)
             if result.findings:
                 found[sha] = result.findings
             stats.errors.extend(f"blob {sha}: {e}" for e in result.errors)
@@ -276,7 +278,9 @@ def audit(
             f"interrupted: {len(scanned.done)} of {len(objects)} blobs scanned; "
             "findings so far are reported"
         )
-    path_findings = _path_rule_findings(repo, records, compiled, state, rules, max_size)
+    path_findings = _path_rule_findings(
+        repo, records, compiled, state, rules, blob_findings, max_size
+    )
 
     def findings_of(sha: str, path: str) -> list[Finding]:
         """Findings of any blob, scanning it now if it was not (a merge parent's version)."""
@@ -355,21 +359,32 @@ def _path_rule_findings(
     compiled: CompiledRuleset,
     state: history_cache.HistoryCache,
     rules: dict[str, Rule],
+    blob_findings: dict[str, list[Finding]],
     max_size: int,
 ) -> dict[tuple[str, str], list[Finding]]:
-    """Rules limited to some paths (.netrc, .pgpass...) rescan the blobs seen at such paths."""
-    patterns = [p for per_rule in compiled.path_patterns for p in per_rule]
+    """Blobs were scanned once as if at any path. Where one has a finding of a rule limited to
+    some paths (.netrc, .pgpass...), its findings depend on the path: rescan it at each path
+    it was committed at. There are few such blobs."""
+    limited = {r.id for r in compiled.rules if r.paths}
+    shas = {sha for sha, found in blob_findings.items() if any(f.rule_id in limited for f in found)}
+    # Keyword-less file-format rules (.pgpass) never ran at "any path": blobs at their paths.
+    file_rules = [p.pattern for i in compiled.path_only for p in compiled.path_patterns[i]]
+    pairs = {(c.new, c.path) for r in records for c in r.changes if c.new in shas}
+    if file_rules:
+        # One alternation, one search per changed path (there are hundreds of thousands).
+        any_file_rule = regex.compile("|".join(f"(?:{p})" for p in file_rules))
+        pairs |= {
+            (c.new, c.path)
+            for r in records
+            for c in r.changes
+            if c.new != git.ZERO
+            and c.new_mode != git.SUBMODULE_MODE
+            and any_file_rule.search(c.path)
+        }
+    shas |= {sha for sha, _ in pairs}
     out: dict[tuple[str, str], list[Finding]] = {}
-    if not patterns:
+    if not pairs:
         return out
-    pairs = {
-        (c.new, c.path)
-        for r in records
-        for c in r.changes
-        if c.new != git.ZERO
-        and c.new_mode != git.SUBMODULE_MODE
-        and any(p.search(c.path) for p in patterns)
-    }
     todo = sorted(p for p in pairs if f"{p[0]}\0{p[1]}" not in state.path_findings)
     if todo:
         reader = git.BlobReader(repo, [sha for sha, _ in todo])
@@ -387,9 +402,10 @@ def _path_rule_findings(
             reader.close()
     for key, stored in state.path_findings.items():
         sha, _, path = key.partition("\0")
-        found = [f for f in (history_cache.load_finding(e, rules, path) for e in stored) if f]
-        if found:
-            out[(sha, path)] = found
+        if sha in shas:
+            out[(sha, path)] = [
+                f for f in (history_cache.load_finding(e, rules, path) for e in stored) if f
+            ]
     return out
 
 
@@ -399,7 +415,10 @@ def _blob_findings_at(
     blob_findings: dict[str, list[Finding]],
     path_findings: dict[tuple[str, str], list[Finding]],
 ) -> list[Finding]:
-    return path_findings.get((sha, path)) or blob_findings.get(sha, [])
+    found = path_findings.get((sha, path))
+    if found is not None:
+        return found
+    return blob_findings.get(sha, [])
 
 
 def _secrets(findings: Sequence[Finding]) -> set[str]:

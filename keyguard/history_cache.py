@@ -20,7 +20,7 @@ from typing import Any
 from keyguard.model import Commit, Finding
 from keyguard.signatures import Rule
 
-MAGIC = "keyguard.history-cache/2"
+MAGIC = "keyguard.history-cache/3"
 
 # One finding inside a blob, without its path: enough to rebuild the Finding.
 Stored = list[Any]
