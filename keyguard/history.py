@@ -15,10 +15,11 @@ import multiprocessing
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import regex
 
@@ -223,6 +224,8 @@ def audit(
     tips = git.ref_tips(repo) if whole else []
     old_events: list[history_cache.CachedEvent] = []
     background: git.Background | None = None
+    log_file: BinaryIO | None = None
+    log = b""
     if whole and state.tips and git.all_reachable(repo, state.tips, tips):
         # Only the commits added since the last complete audit need their changes listed.
         old_events = state.events
@@ -233,20 +236,27 @@ def audit(
         # A first full audit wants (nearly) every blob: list the commits in the background
         # while every blob is scanned, instead of one after the other.
         background = git.Background(repo, git.log_command(revs))
-        objects = git.blobs_in_pack_order(repo)
-        step = progress(len(objects), sum(o.size for o in objects)) if progress else None
-        scanned = scan_blobs(repo, objects, compiled, jobs, max_size, step)
-        log = background.result()
+        try:
+            objects = git.blobs_in_pack_order(repo)
+            step = progress(len(objects), sum(o.size for o in objects)) if progress else None
+            scanned = scan_blobs(repo, objects, compiled, jobs, max_size, step)
+        except BaseException:
+            background.cancel()
+            raise
+        log_file = background.result()
     else:
         log = git.run_git(repo, *git.log_command(revs))
-    records = list(git.parse_log(log))
-    stats.commits = len(records) + (state.commits if old_events else 0)
-    wanted = {
-        c.new
-        for r in records
-        for c in r.changes
-        if c.new != git.ZERO and c.new_mode != git.SUBMODULE_MODE
-    }
+    if log_file is not None:
+        # Streamed from disk, keeping only the commits that touch a blob with findings (or a
+        # path a file-format rule reads): memory does not grow with the length of history.
+        interesting = set(scanned.findings) | set(state.blob_findings)
+        file_rule = _file_rule_regex(compiled)
+        with log_file:
+            collected = _collect(git.parse_log_file(log_file), interesting, file_rule)
+    else:
+        collected = _collect(git.parse_log(log), None, None)
+    records, count, wanted, submodules = collected
+    stats.commits = count + (state.commits if old_events else 0)
     if not whole:
         # A scoped audit must also know what the versions before its first commits held, or an
         # edit next to an old secret would look like its introduction.
@@ -256,7 +266,6 @@ def audit(
             for c in r.changes
             if c.old != git.ZERO and c.old_mode != git.SUBMODULE_MODE
         }
-    submodules = {c.path for r in records for c in r.changes if c.new_mode == git.SUBMODULE_MODE}
     if submodules:
         stats.notes.append(f"{len(submodules)} submodule path(s) not descended into")
     if background is None:
@@ -311,6 +320,44 @@ def audit(
     history_cache.save(where, state)
     stats.seconds = time.perf_counter() - started
     return Audit(findings, stats)
+
+
+def _collect(
+    stream: Iterator[git.CommitRecord],
+    interesting: set[str] | None,
+    file_rule: regex.Pattern[str] | None,
+) -> tuple[list[git.CommitRecord], int, set[str], set[str]]:
+    """(kept records, commit count, blob ids the commits introduce, submodule paths); with
+    `interesting`, only commits that touch such a blob or a file-rule path are kept."""
+    kept: list[git.CommitRecord] = []
+    wanted: set[str] = set()
+    submodules: set[str] = set()
+    count = 0
+    keep_all = interesting is None
+    touched = interesting or set()
+    for record in stream:
+        count += 1
+        keep = keep_all
+        for c in record.changes:
+            if c.new_mode == git.SUBMODULE_MODE:
+                submodules.add(c.path)
+            elif c.new != git.ZERO:
+                wanted.add(c.new)
+            if not keep and (
+                c.new in touched
+                or c.old in touched
+                or (file_rule is not None and file_rule.search(c.path))
+            ):
+                keep = True
+        if keep:
+            kept.append(record)
+    return kept, count, wanted, submodules
+
+
+def _file_rule_regex(compiled: CompiledRuleset) -> regex.Pattern[str] | None:
+    """One alternation of the paths of keyword-less file-format rules (.pgpass...)."""
+    patterns = [p.pattern for i in compiled.path_only for p in compiled.path_patterns[i]]
+    return regex.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
 
 def _read_order(repo: Path, need: set[str]) -> list[git.ObjectInfo]:
@@ -368,11 +415,10 @@ def _path_rule_findings(
     limited = {r.id for r in compiled.rules if r.paths}
     shas = {sha for sha, found in blob_findings.items() if any(f.rule_id in limited for f in found)}
     # Keyword-less file-format rules (.pgpass) never ran at "any path": blobs at their paths.
-    file_rules = [p.pattern for i in compiled.path_only for p in compiled.path_patterns[i]]
+    any_file_rule = _file_rule_regex(compiled)
     pairs = {(c.new, c.path) for r in records for c in r.changes if c.new in shas}
-    if file_rules:
+    if any_file_rule is not None:
         # One alternation, one search per changed path (there are hundreds of thousands).
-        any_file_rule = regex.compile("|".join(f"(?:{p})" for p in file_rules))
         pairs |= {
             (c.new, c.path)
             for r in records

@@ -7,10 +7,12 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from keyguard.errors import ScanError, UsageError
 
@@ -75,29 +77,41 @@ def log_command(scope: Sequence[str]) -> list[str]:
 
 
 def parse_log(data: bytes) -> Iterator[CommitRecord]:
-    tokens = data.split(b"\0")
-    count = len(tokens)
-    i = 0
-    while i < count:
-        token = tokens[i]
+    return parse_tokens(iter(data.split(b"\0")))
+
+
+def parse_log_file(handle: BinaryIO) -> Iterator[CommitRecord]:
+    """Parse `git log -z --raw` output from a file, a chunk at a time (memory stays flat)."""
+    return parse_tokens(_split_stream(handle))
+
+
+def _split_stream(handle: BinaryIO) -> Iterator[bytes]:
+    rest = b""
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+        parts = (rest + chunk).split(b"\0")
+        rest = parts.pop()
+        yield from parts
+    yield rest
+
+
+def parse_tokens(tokens: Iterator[bytes]) -> Iterator[CommitRecord]:
+    """Records from the NUL-separated tokens of `git log -z --raw --format=%x00%H%x00%P...`."""
+    token = next(tokens, None)
+    while token is not None:
         if len(token) != 40:
-            i += 1
+            token = next(tokens, None)
             continue
-        if i + 4 >= count:
-            break
         sha = token.decode()
-        parents = tuple(tokens[i + 1].decode().split())
-        author = tokens[i + 2].decode("utf-8", "replace")
-        date = tokens[i + 3].decode()
-        summary = tokens[i + 4].decode("utf-8", "replace")
-        i += 5
+        header = [next(tokens, None) for _ in range(4)]
+        if any(h is None for h in header):
+            return
+        parents, author, date, summary = (h or b"" for h in header)
         changes: list[Change] = []
-        while i + 1 < count and tokens[i][:2] in (b"\n:", b":1", b":0", b":"):
-            meta = tokens[i].lstrip(b"\n")
-            if not meta.startswith(b":"):
-                break
-            fields = meta[1:].split(b" ")
-            if len(fields) < 5:
+        token = next(tokens, None)
+        while token is not None and token.lstrip(b"\n").startswith(b":"):
+            fields = token.lstrip(b"\n")[1:].split(b" ")
+            raw_path = next(tokens, None)
+            if len(fields) < 5 or raw_path is None:
                 break
             changes.append(
                 Change(
@@ -106,12 +120,19 @@ def parse_log(data: bytes) -> Iterator[CommitRecord]:
                     old=fields[2].decode(),
                     new=fields[3].decode(),
                     status=fields[4][:1].decode(),
-                    path=decode_path(tokens[i + 1]),
-                    raw_path=tokens[i + 1],
+                    path=decode_path(raw_path),
+                    raw_path=raw_path,
                 )
             )
-            i += 2
-        yield CommitRecord(sha, parents, author, date, summary, tuple(changes))
+            token = next(tokens, None)
+        yield CommitRecord(
+            sha,
+            tuple(parents.decode().split()),
+            author.decode("utf-8", "replace"),
+            date.decode(),
+            summary.decode("utf-8", "replace"),
+            tuple(changes),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,30 +242,36 @@ class BlobReader:
 
 
 class Background:
-    """A git command whose output is collected by a thread while the caller does other work."""
+    """A git command running while the caller does other work; its output goes to a temporary
+    file, not memory, so a long history costs disk, not RAM."""
 
     def __init__(self, repo: Path, args: Sequence[str]) -> None:
+        self._out: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 - outlives this call
+        self._err: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 - outlives this call
         try:
             self._proc = subprocess.Popen(
-                ["git", "-C", str(repo), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                ["git", "-C", str(repo), *args], stdout=self._out, stderr=self._err
             )
         except OSError as exc:
             raise ScanError(f"cannot run git: {exc}") from None
         self._args = args
-        self._out = b""
-        self._err = b""
-        self._thread = threading.Thread(target=self._collect, daemon=True)
-        self._thread.start()
 
-    def _collect(self) -> None:
-        self._out, self._err = self._proc.communicate()
-
-    def result(self) -> bytes:
-        self._thread.join()
-        if self._proc.returncode != 0:
-            message = self._err.decode("utf-8", "replace").strip().splitlines()
+    def result(self) -> BinaryIO:
+        """The finished command's output, positioned at its start (the caller closes it)."""
+        if self._proc.wait() != 0:
+            self._err.seek(0)
+            message = self._err.read().decode("utf-8", "replace").strip().splitlines()
+            self._out.close()
             raise ScanError(f"git {self._args[0]} failed: {message[-1] if message else ''}")
+        self._err.close()
+        self._out.seek(0)
         return self._out
+
+    def cancel(self) -> None:
+        self._proc.kill()
+        self._proc.wait()
+        self._out.close()
+        self._err.close()
 
 
 def git_dir(repo: Path) -> Path:
