@@ -498,6 +498,16 @@ def memory_total_gb() -> str:
     return "unknown"
 
 
+def checkout_state(repo: Path) -> str:
+    """``git describe``-like state of the keyguard checkout these scripts live in."""
+    try:
+        head = capture(["git", "-C", str(repo), "rev-parse", "--short=12", "HEAD"])
+        dirty = capture(["git", "-C", str(repo), "status", "--porcelain", "--", "keyguard"])
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + (" + uncommitted changes under keyguard/" if dirty else "")
+
+
 def machine_info() -> list[str]:
     try:
         git_version = capture(["git", "--version"])
@@ -510,7 +520,8 @@ def machine_info() -> list[str]:
         f"- memory: {memory_total_gb()}",
         f"- OS: {platform.system()} {platform.release()}",
         f"- Python: {platform.python_version()}; {git_version}",
-        f"- load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        f"- load average when written: {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        f"- keyguard checkout: {checkout_state(Path(__file__).resolve().parent.parent)}",
     ]
 
 

@@ -216,7 +216,7 @@ def _scan_buffer(
         for rule_index in active:
             span = multiline[rule_index]
             if span:
-                w_end = min(size, line_start + span)
+                w_end = min(size, w_start + span)  # from the hit: long (minified) lines too
             else:
                 w_end = end + AFTER if end + AFTER < line_end else line_end
             spans = windows.get(rule_index)
