@@ -300,3 +300,17 @@ def test_walk_lists_files_for_the_engine(tmp_path: Path) -> None:
     assert [ref.display for ref in listing.files] == ["d/one.txt"]
     assert listing.skipped == {"too large": 1}
     assert listing.errors == []
+
+
+def test_a_root_named_on_the_command_line_may_be_a_link(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "app.env").write_text(f"GITHUB_TOKEN={token('link-root')}\n")
+    (tmp_path / "dir-link").symlink_to(real)
+    (tmp_path / "file-link").symlink_to(real / "app.env")
+    by_dir = scan_json(capsys, str(tmp_path / "dir-link"), "--all-files", expect=1)
+    assert paths(by_dir) == {"app.env"}
+    by_file = scan_json(capsys, str(tmp_path / "file-link"), expect=1)
+    assert len(by_file["findings"]) == 1

@@ -62,6 +62,10 @@ def walk(paths: list[Path], *, all_files: bool, max_size: int, exclude_git: bool
     for root in paths:
         try:
             mode = root.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                # A link the user names on the command line is their choice of root: follow
+                # it (only links found inside a root are never followed).
+                mode = root.stat().st_mode
         except OSError as exc:
             out.errors.append(f"{root}: {exc.strerror or exc}")
             continue
@@ -69,7 +73,8 @@ def walk(paths: list[Path], *, all_files: bool, max_size: int, exclude_git: bool
             prefix = "" if single_root else root.as_posix().rstrip("/") + "/"
             _walk_dir(root, prefix, all_files, max_size, out)
         else:
-            _add(root, root.as_posix(), root, max_size, out)
+            target = root.resolve() if root.is_symlink() else root
+            _add(target, root.as_posix(), root, max_size, out)
     return out
 
 
