@@ -40,6 +40,10 @@ class Config:
     max_file_size: int = DEFAULT_MAX_SIZE
     extend_default: bool = True  # false: only the rules of this file run, not the built-in ones
 
+    @property
+    def has_value_allowlists(self) -> bool:
+        return bool(self.allow.values) or any(a.values for a in self.allow_by_rule.values())
+
     def is_allowed(self, finding: Finding) -> bool:
         if self.allow.allows(finding):
             return True

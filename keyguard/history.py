@@ -200,8 +200,12 @@ def audit(
     now: datetime | None = None,
     use_cache: bool = True,
     progress: Callable[[int, int], Progress] | None = None,
+    need_values: bool = False,
 ) -> Audit:
-    """Audit the scope's history. `progress(total_blobs, total_bytes)` returns a per-step callback."""
+    """Audit the scope's history. `progress(total_blobs, total_bytes)` returns a per-step callback.
+
+    Findings restored from the cache carry only a hash and a preview; `need_values` (for
+    --show-secrets or value allowlists) re-reads their blobs to recover the values."""
     started = time.perf_counter()
     stats = HistoryStats()
     try:
@@ -282,6 +286,7 @@ def audit(
     for sha, found in scanned.findings.items():
         state.blob_findings[sha] = [history_cache.store_finding(f) for f in found]
     blob_findings = _restore_blobs(state, rules)
+    blob_findings.update(scanned.findings)  # scanned now: these still hold their values
     if scanned.interrupted:
         stats.errors.append(
             f"interrupted: {len(scanned.done)} of {len(objects)} blobs scanned; "
@@ -305,6 +310,8 @@ def audit(
         *_restore_events(old_events, rules),
         *_events(repo, records, blob_findings, path_findings, findings_of),
     ]
+    if need_values:
+        events = _with_values(repo, events, compiled, max_size)
     findings = _attribute(repo, events, blob_findings, path_findings, now or datetime.now(UTC))
     if whole and not stats.errors:
         state.commits = stats.commits
@@ -314,6 +321,7 @@ def audit(
                 Commit(e.record.sha, e.record.author, e.record.date, e.record.summary),
                 e.change.path,
                 [history_cache.store_finding(f) for f in e.findings],
+                e.change.new,
             )
             for e in events
         ]
@@ -383,6 +391,38 @@ def _restore_blobs(
     return out
 
 
+def _with_values(
+    repo: Path, events: list[_Event], compiled: CompiledRuleset, max_size: int
+) -> list[_Event]:
+    """Events whose findings came from the cache get their secret values back from the blob."""
+    todo = sorted(
+        {(e.change.new, e.change.path) for e in events if any(not f.has_value for f in e.findings)}
+    )
+    todo = [(sha, path) for sha, path in todo if sha != git.ZERO]
+    if not todo:
+        return events
+    values: dict[tuple[str, str], dict[str, str]] = {}
+    reader = git.BlobReader(repo, [sha for sha, _ in todo])
+    try:
+        for (sha, path), (_, data) in zip(todo, reader, strict=False):
+            if data is not None and len(data) <= max_size:
+                found = scan(data, path, compiled).findings
+                values[(sha, path)] = {f.secret_hash: f.secret for f in found}
+    finally:
+        reader.close()
+    out: list[_Event] = []
+    for event in events:
+        known = values.get((event.change.new, event.change.path), {})
+        findings = tuple(
+            replace(f, secret=known[f.secret_hash], known_hash=None, known_preview=None)
+            if not f.has_value and f.secret_hash in known
+            else f
+            for f in event.findings
+        )
+        out.append(_Event(event.record, event.change, findings))
+    return out
+
+
 def _restore_events(
     cached: Sequence[history_cache.CachedEvent], rules: dict[str, Rule]
 ) -> list[_Event]:
@@ -391,7 +431,7 @@ def _restore_events(
         record = git.CommitRecord(
             event.commit.sha, (), event.commit.author, event.commit.date, event.commit.summary, ()
         )
-        change = git.Change("", "", git.ZERO, git.ZERO, "A", event.path)
+        change = git.Change("", "", git.ZERO, event.blob or git.ZERO, "A", event.path)
         found = tuple(
             f for f in (history_cache.load_finding(e, rules, "") for e in event.findings) if f
         )
@@ -468,8 +508,9 @@ def _blob_findings_at(
 
 
 def _secrets(findings: Sequence[Finding]) -> set[str]:
-    # By value, not by rule: unquoting `password: "X"` changes the matching rule, not the leak.
-    return {f.secret for f in findings}
+    # By value (its hash), not by rule: unquoting `password: "X"` changes the matching rule, not
+    # the leak.
+    return {f.secret_hash for f in findings}
 
 
 @dataclass(frozen=True, slots=True)
@@ -511,12 +552,13 @@ def _events(
             new: list[Finding] = []
             taken: set[str] = set()
             for finding in found:
-                if finding.secret in before:
+                key = finding.secret_hash
+                if key in before:
                     continue
-                if finding.secret in taken or moved[finding.secret] > 0:
-                    if finding.secret not in taken:
-                        moved[finding.secret] -= 1
-                        taken.add(finding.secret)
+                if key in taken or moved[key] > 0:
+                    if key not in taken:
+                        moved[key] -= 1
+                        taken.add(key)
                     continue
                 new.append(finding)
             if not new:
@@ -544,7 +586,7 @@ def _drop_merged(
     kept: list[_Event] = []
     for index, event in enumerate(events):
         had = known.get(index, set())
-        remaining = tuple(f for f in event.findings if f.secret not in had)
+        remaining = tuple(f for f in event.findings if f.secret_hash not in had)
         if remaining:
             kept.append(_Event(event.record, event.change, remaining))
     return kept

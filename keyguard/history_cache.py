@@ -20,16 +20,18 @@ from typing import Any
 from keyguard.model import Commit, Finding
 from keyguard.signatures import Rule
 
-MAGIC = "keyguard.history-cache/3"
+MAGIC = "keyguard.history-cache/4"
 
-# One finding inside a blob, without its path: enough to rebuild the Finding.
+# One finding inside a blob, without its path and without its value (hash and preview only):
+# enough to rebuild the Finding, never enough to use the credential.
 Stored = list[Any]
 
 
 def store_finding(f: Finding) -> Stored:
     return [
         f.rule_id,
-        f.secret,
+        f.secret_hash,
+        f.preview,
         f.line,
         f.column,
         f.end_line,
@@ -41,7 +43,9 @@ def store_finding(f: Finding) -> Stored:
 
 
 def load_finding(entry: Sequence[Any], rules: Mapping[str, Rule], path: str) -> Finding | None:
-    rule_id, secret, line, column, end_line, end_column, confidence, decoded, paired = entry
+    rule_id, hashed, preview, line, column, end_line, end_column, confidence, decoded, paired = (
+        entry
+    )
     rule = rules.get(rule_id)
     if rule is None:
         return None
@@ -56,7 +60,9 @@ def load_finding(entry: Sequence[Any], rules: Mapping[str, Rule], path: str) -> 
         column=int(column),
         end_line=int(end_line),
         end_column=int(end_column),
-        secret=str(secret),
+        secret="",
+        known_hash=str(hashed),
+        known_preview=str(preview),
         decoded=decoded,
         remediation=rule.remediation,
         paired_with=paired,
@@ -68,6 +74,7 @@ class CachedEvent:
     commit: Commit
     path: str
     findings: list[Stored]
+    blob: str = ""  # the blob that introduced them: re-read when values are wanted
 
 
 @dataclass
@@ -91,7 +98,15 @@ class HistoryCache:
             "tips": self.tips,
             "commits": self.commits,
             "events": [
-                [e.commit.sha, e.commit.author, e.commit.date, e.commit.summary, e.path, e.findings]
+                [
+                    e.commit.sha,
+                    e.commit.author,
+                    e.commit.date,
+                    e.commit.summary,
+                    e.path,
+                    e.findings,
+                    e.blob,
+                ]
                 for e in self.events
             ],
         }
@@ -112,8 +127,8 @@ class HistoryCache:
             if body["ruleset"] != ruleset or body["max_size"] != max_size:
                 return None
             events = [
-                CachedEvent(Commit(str(sha), str(a), str(d), str(s)), str(p), list(f))
-                for sha, a, d, s, p, f in body["events"]
+                CachedEvent(Commit(str(sha), str(a), str(d), str(s)), str(p), list(f), str(b))
+                for sha, a, d, s, p, f, b in body["events"]
             ]
             stored = [
                 *(e for found in body["blob_findings"].values() for e in found),
@@ -139,15 +154,19 @@ class HistoryCache:
 
 
 def _is_stored(entry: object) -> bool:
-    """One stored finding: [rule_id, secret, line, column, end_line, end_column, confidence,
+    """One stored finding: [rule_id, secret_hash, preview, line, column, end_line, end_column, confidence,
     decoded, paired_with]."""
-    if not isinstance(entry, list) or len(entry) != 9:
+    if not isinstance(entry, list) or len(entry) != 10:
         return False
-    rule_id, secret, line, column, end_line, end_column, confidence, decoded, paired = entry
+    rule_id, hashed, preview, line, column, end_line, end_column, confidence, decoded, paired = (
+        entry
+    )
     numbers = (line, column, end_line, end_column)
     return (
         isinstance(rule_id, str)
-        and isinstance(secret, str)
+        and isinstance(hashed, str)
+        and len(hashed) == 64
+        and isinstance(preview, str)
         and all(isinstance(n, int) and not isinstance(n, bool) for n in numbers)
         and isinstance(confidence, str)
         and (decoded is None or isinstance(decoded, str))

@@ -36,18 +36,26 @@ class Finding:
     in_head: bool | None = None
     remediation: str = "generic-secret"
     paired_with: str | None = None  # secret_hash of the other half (an AWS key id and its secret)
+    # A finding restored from the history cache keeps no secret value (secret is ""): only its
+    # hash and preview, so the cache file never holds a credential.
+    known_hash: str | None = field(default=None, repr=False)
+    known_preview: str | None = field(default=None, repr=False)
 
     @property
     def secret_hash(self) -> str:
-        return secret_hash(self.secret)
+        return self.known_hash or secret_hash(self.secret)
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.rule_id, self.secret, self.path)
+        return fingerprint_of_hash(self.rule_id, self.secret_hash, self.path)
 
     @property
     def preview(self) -> str:
-        return redact(self.secret)
+        return self.known_preview if self.known_preview is not None else redact(self.secret)
+
+    @property
+    def has_value(self) -> bool:
+        return self.known_hash is None
 
 
 def secret_hash(secret: str) -> str:
@@ -62,8 +70,12 @@ def normalise_path(path: str) -> str:
 
 
 def fingerprint(rule_id: str, secret: str, path: str) -> str:
+    return fingerprint_of_hash(rule_id, secret_hash(secret), path)
+
+
+def fingerprint_of_hash(rule_id: str, hashed: str, path: str) -> str:
     # No line number: a fingerprint must survive edits above the secret (baselines key on it).
-    material = f"{rule_id}\0{secret_hash(secret)}\0{normalise_path(path)}"
+    material = f"{rule_id}\0{hashed}\0{normalise_path(path)}"
     return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 

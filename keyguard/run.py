@@ -130,6 +130,7 @@ def run_history(request: HistoryRequest) -> int:
             max_size=max_size,
             use_cache=not request.no_cache,
             progress=progress,
+            need_values=request.show_secrets or cfg.has_value_allowlists,
         )
     stats = result.stats
     findings = [f for f in result.findings if not cfg.is_allowed(f)]

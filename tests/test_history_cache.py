@@ -16,7 +16,7 @@ BLOB = "a" * 40
 
 
 def sample() -> HistoryCache:
-    stored = ["github.pat", "value", 2, 3, 2, 43, "high", None, None]
+    stored = ["github.pat", "e" * 64, "ghp_…(40)", 2, 3, 2, 43, "high", None, None]
     return HistoryCache(
         ruleset="rules-digest",
         max_size=1000,
@@ -25,7 +25,9 @@ def sample() -> HistoryCache:
         path_findings={f"{BLOB}\0.netrc": [stored]},
         tips=["c" * 40],
         events=[
-            CachedEvent(Commit("d" * 40, "Ann", "2024-03-01T12:00:00+00:00", "s"), "p", [stored])
+            CachedEvent(
+                Commit("d" * 40, "Ann", "2024-03-01T12:00:00+00:00", "s"), "p", [stored], BLOB
+            )
         ],
     )
 
@@ -68,7 +70,7 @@ def damaged() -> list[bytes]:
         b"",
         b"\x00\xff garbage",
         good[: len(good) // 2],  # truncated
-        header + b"\n" + text.replace(b"value", b"VALUE"),  # checksum mismatch
+        header + b"\n" + text.replace(b"eeee", b"ffff"),  # checksum mismatch
         header.replace(MAGIC.encode(), b"keyguard.history-cache/0") + b"\n" + text,
         b"[1, 2]\n" + text,
         with_body(missing_key),
