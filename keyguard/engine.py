@@ -31,10 +31,10 @@ MAX_DECODE = 1 << 20  # longest encoded run we decode
 REGEX_TIMEOUT = (
     2.0  # seconds one window may take: a catastrophic pattern ends the rule, not the scan
 )
-_B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
 # Our own fixed patterns use the stdlib engine: ~4x less overhead per call than `regex`, which
 # is kept for rule patterns (user-supplied, so they need its timeout).
 _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
+_NOT_B64 = re.compile(rb"[^A-Za-z0-9+/_-]")
 _PRINTABLE = bytes(range(32, 127)) + b"\t\n\r"
 _K8S_SECRET = re.compile(rb"(?im)^kind:\s*[\"']?secret\b")
 _B64_RUN = re.compile(rb"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,4096}={0,2}(?![A-Za-z0-9+/_-])")
@@ -120,13 +120,29 @@ def compile_ruleset(ruleset: Ruleset, matcher: str = "auto") -> CompiledRuleset:
 
 
 def _keyword_is_prefix(rule: Rule) -> bool:
-    """Does every generated secret of the rule start with one of its keywords?"""
-    if not rule.generate:
-        return False
-    literal = regex.sub(r"\\(.)", r"\1", regex.split(r"[\[(\\]|\{\d", rule.generate + "[")[0])
-    unescaped = regex.sub(r"\\([^A-Za-z0-9])", r"\1", rule.generate)
-    head = unescaped[: len(literal) + 8].lower()
-    return any(head.startswith(k.lower()) for k in rule.keywords)
+    """Does every generated secret of the rule start with one of its keywords (ghp_...)?"""
+    return bool(rule.generate) and any(
+        _literal_prefix(rule.generate or "").lower().startswith(k.lower()) for k in rule.keywords
+    )
+
+
+def _literal_prefix(expression: str) -> str:
+    """The fixed text a generator expression starts with: `SG\\.[A-Z]{22}` -> `SG.`."""
+    out: list[str] = []
+    i = 0
+    while i < len(expression):
+        char = expression[i]
+        escaped = char == "\\" and i + 1 < len(expression)
+        if escaped and expression[i + 1].isalnum():
+            break  # a class shorthand such as \\d
+        if not escaped and char in "[(|{?":
+            break
+        following = i + (2 if escaped else 1)
+        if following < len(expression) and expression[following] in "{?":
+            break  # a counted or optional character is not fixed
+        out.append(expression[i + 1] if escaped else char)
+        i = following
+    return "".join(out)
 
 
 def _specificity(rule: Rule) -> int:
@@ -189,14 +205,17 @@ def _scan_buffer(
     encoded_lines: set[tuple[int, int]] = set()
     size = len(data)
     line_start = line_end = -1
+    run_end = -1  # end of the last base64 run queued for decoding
     decoding = depth < MAX_DEPTH
     # Hits arrive sorted, so each rule's windows arrive in order and merge on the fly.
     marked = False  # whether this line's context was queued for decoding
     for start, end, kw_index in compiled.backend.hits(data):
         active, context_rule = plan[kw_index]
         if active is None:  # a derived (base64) keyword
-            if decoding:
-                decode_runs.add(_base64_run(data, start, end))
+            if decoding and start >= run_end:  # hits are sorted: one lookup per run
+                run = _base64_run(data, start, end)
+                run_end = run[1]
+                decode_runs.add(run)
             continue
         if not active:
             continue
@@ -314,14 +333,12 @@ def _check(rule: Rule, secret: str) -> str | None:
 
 
 def _base64_run(data: bytes, start: int, end: int) -> tuple[int, int]:
-    lo = start
+    """The whole base64 run around a derived keyword hit (bounded), found at C speed."""
     floor = max(0, start - MAX_DECODE)
-    while lo > floor and data[lo - 1] in _B64_CHARS:
-        lo -= 1
-    hi = end
-    ceiling = min(len(data), end + MAX_DECODE)
-    while hi < ceiling and data[hi] in _B64_CHARS:
-        hi += 1
+    before = _NOT_B64.search(data[floor:start][::-1])
+    lo = start - before.start() if before else floor
+    after = _NOT_B64.search(data, end, min(len(data), end + MAX_DECODE))
+    hi = after.start() if after else min(len(data), end + MAX_DECODE)
     return lo, hi
 
 

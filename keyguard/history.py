@@ -27,20 +27,18 @@ from keyguard import history_cache
 from keyguard.engine import CompiledRuleset, scan
 from keyguard.errors import ScanError, UsageError
 from keyguard.model import Commit, Finding
+from keyguard.scanner import Stats
 from keyguard.signatures import Rule
 from keyguard.sources import git
 from keyguard.sources.worktree import is_binary
 
 
 @dataclass(slots=True)
-class HistoryStats:
+class HistoryStats(Stats):
+    """A scan's statistics (`files` counts the blobs scanned) plus what history adds."""
+
     commits: int = 0
-    blobs: int = 0
-    bytes: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
-    errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 @dataclass(slots=True)
@@ -78,13 +76,9 @@ def resolve_scope(repo: Path, scope: Sequence[str]) -> list[str]:
     left, _, right = value.partition(separator)
     ends = [git.verify_revision(repo, end or "HEAD") for end in (left, right)]
     if separator == "...":
-        return [ends[0], ends[1], "--not", *_merge_bases(repo, ends[0], ends[1])]
+        bases = git.run_git(repo, "merge-base", "--all", *ends, check=False).decode().split()
+        return [*ends, "--not", *bases]
     return [ends[1], f"^{ends[0]}"]
-
-
-def _merge_bases(repo: Path, a: str, b: str) -> list[str]:
-    out = git.run_git(repo, "merge-base", "--all", a, b, check=False).decode().split()
-    return out
 
 
 _COMPILED: CompiledRuleset | None = None
@@ -117,7 +111,7 @@ def _scan_chunk(shas: Sequence[str]) -> tuple[dict[str, list[Finding]], HistoryS
             if is_binary(data):
                 stats.skipped["binary"] += 1
                 continue
-            stats.blobs += 1
+            stats.files += 1
             stats.bytes += len(data)
             result = scan(data, None, _COMPILED)
             if result.findings:
@@ -175,7 +169,7 @@ def scan_blobs(
         for chunk_found, stats, done in results:
             out.findings.update(chunk_found)
             out.done.update(done)
-            out.stats.blobs += stats.blobs
+            out.stats.files += stats.files
             out.stats.bytes += stats.bytes
             out.stats.skipped.update(stats.skipped)
             out.stats.errors.extend(stats.errors)
@@ -220,10 +214,11 @@ def audit(
         stats.notes.append(
             "shallow clone: history is truncated, only the commits present were audited"
         )
-    rules = compiled.ruleset.by_id()
+    rules = compiled.rules_by_id
     where = history_cache.cache_path(common, str(repo.resolve())) if use_cache else None
     state = history_cache.load(where, compiled.ruleset.digest, max_size)
     whole = list(scope) == ["--all"]
+    file_rule = _file_rule_regex(compiled)
     revs = resolve_scope(repo, scope)
     tips = git.ref_tips(repo) if whole else []
     old_events: list[history_cache.CachedEvent] = []
@@ -254,7 +249,6 @@ def audit(
         # Streamed from disk, keeping only the commits that touch a blob with findings (or a
         # path a file-format rule reads): memory does not grow with the length of history.
         interesting = set(scanned.findings) | set(state.blob_findings)
-        file_rule = _file_rule_regex(compiled)
         with log_file:
             collected = _collect(git.parse_log_file(log_file), interesting, file_rule)
     else:
@@ -279,7 +273,7 @@ def audit(
     elif not scanned.interrupted:
         for sha in sorted(wanted - scanned.done):
             stats.errors.append(f"object {sha} is missing")
-    stats.blobs, stats.bytes = scanned.stats.blobs, scanned.stats.bytes
+    stats.files, stats.bytes = scanned.stats.files, scanned.stats.bytes
     stats.skipped.update(scanned.stats.skipped)
     stats.errors.extend(scanned.stats.errors)
     state.scanned |= scanned.done
@@ -293,7 +287,7 @@ def audit(
             "findings so far are reported"
         )
     path_findings = _path_rule_findings(
-        repo, records, compiled, state, rules, blob_findings, max_size
+        repo, records, compiled, file_rule, state, blob_findings, max_size
     )
 
     def findings_of(sha: str, path: str) -> list[Finding]:
@@ -395,21 +389,17 @@ def _with_values(
     repo: Path, events: list[_Event], compiled: CompiledRuleset, max_size: int
 ) -> list[_Event]:
     """Events whose findings came from the cache get their secret values back from the blob."""
-    todo = sorted(
-        {(e.change.new, e.change.path) for e in events if any(not f.has_value for f in e.findings)}
-    )
-    todo = [(sha, path) for sha, path in todo if sha != git.ZERO]
+    todo = {
+        (e.change.new, e.change.path)
+        for e in events
+        if e.change.new != git.ZERO and any(not f.has_value for f in e.findings)
+    }
     if not todo:
         return events
-    values: dict[tuple[str, str], dict[str, str]] = {}
-    reader = git.BlobReader(repo, [sha for sha, _ in todo])
-    try:
-        for (sha, path), (_, data) in zip(todo, reader, strict=False):
-            if data is not None and len(data) <= max_size:
-                found = scan(data, path, compiled).findings
-                values[(sha, path)] = {f.secret_hash: f.secret for f in found}
-    finally:
-        reader.close()
+    values = {
+        pair: {f.secret_hash: f.secret for f in found}
+        for pair, found in _scan_at_paths(repo, list(todo), compiled, max_size).items()
+    }
     out: list[_Event] = []
     for event in events:
         known = values.get((event.change.new, event.change.path), {})
@@ -444,8 +434,8 @@ def _path_rule_findings(
     repo: Path,
     records: Sequence[git.CommitRecord],
     compiled: CompiledRuleset,
+    file_rule: regex.Pattern[str] | None,
     state: history_cache.HistoryCache,
-    rules: dict[str, Rule],
     blob_findings: dict[str, list[Finding]],
     max_size: int,
 ) -> dict[tuple[str, str], list[Finding]]:
@@ -454,44 +444,47 @@ def _path_rule_findings(
     it was committed at. There are few such blobs."""
     limited = {r.id for r in compiled.rules if r.paths}
     shas = {sha for sha, found in blob_findings.items() if any(f.rule_id in limited for f in found)}
-    # Keyword-less file-format rules (.pgpass) never ran at "any path": blobs at their paths.
-    any_file_rule = _file_rule_regex(compiled)
     pairs = {(c.new, c.path) for r in records for c in r.changes if c.new in shas}
-    if any_file_rule is not None:
-        # One alternation, one search per changed path (there are hundreds of thousands).
+    if file_rule is not None:
+        # Keyword-less file-format rules (.pgpass) never ran at "any path": blobs at their
+        # paths. One alternation, one search per changed path.
         pairs |= {
             (c.new, c.path)
             for r in records
             for c in r.changes
-            if c.new != git.ZERO
-            and c.new_mode != git.SUBMODULE_MODE
-            and any_file_rule.search(c.path)
+            if c.new != git.ZERO and c.new_mode != git.SUBMODULE_MODE and file_rule.search(c.path)
         }
-    shas |= {sha for sha, _ in pairs}
-    out: dict[tuple[str, str], list[Finding]] = {}
-    if not pairs:
-        return out
-    todo = sorted(p for p in pairs if f"{p[0]}\0{p[1]}" not in state.path_findings)
-    if todo:
-        reader = git.BlobReader(repo, [sha for sha, _ in todo])
-        try:
-            for (sha, path), (_, data) in zip(todo, reader, strict=False):
-                found: list[Finding] = []
-                if data is not None and len(data) <= max_size and not is_binary(data):
-                    found = scan(data, path, compiled).findings
-                state.path_findings[f"{sha}\0{path}"] = [
-                    history_cache.store_finding(f) for f in found
-                ]
-        except ScanError:
-            pass
-        finally:
-            reader.close()
+    out = _scan_at_paths(
+        repo, [p for p in pairs if f"{p[0]}\0{p[1]}" not in state.path_findings], compiled, max_size
+    )
+    for (sha, path), found in out.items():
+        state.path_findings[f"{sha}\0{path}"] = [history_cache.store_finding(f) for f in found]
+    # Earlier audits' entries too: an incremental run still needs them for `in_head`.
     for key, stored in state.path_findings.items():
         sha, _, path = key.partition("\0")
-        if sha in shas:
-            out[(sha, path)] = [
-                f for f in (history_cache.load_finding(e, rules, path) for e in stored) if f
-            ]
+        if (sha, path) not in out:
+            loaded = (history_cache.load_finding(e, compiled.rules_by_id, path) for e in stored)
+            out[(sha, path)] = [f for f in loaded if f]
+    return out
+
+
+def _scan_at_paths(
+    repo: Path, pairs: Sequence[tuple[str, str]], compiled: CompiledRuleset, max_size: int
+) -> dict[tuple[str, str], list[Finding]]:
+    """Findings of blobs scanned at given paths (one `git cat-file` for all of them)."""
+    out: dict[tuple[str, str], list[Finding]] = {}
+    todo = sorted(pairs)
+    if not todo:
+        return out
+    reader = git.BlobReader(repo, [sha for sha, _ in todo])
+    try:
+        for (sha, path), (_, data) in zip(todo, reader, strict=False):
+            found: list[Finding] = []
+            if data is not None and len(data) <= max_size and not is_binary(data):
+                found = scan(data, path, compiled).findings
+            out[(sha, path)] = found
+    finally:
+        reader.close()
     return out
 
 

@@ -13,7 +13,7 @@ from keyguard.engine import CompiledRuleset, compile_ruleset
 from keyguard.errors import ConfigError, ExitCode, UsageError
 from keyguard.model import Finding
 from keyguard.report import FORMATS, Report
-from keyguard.scanner import Outcome, Stats, default_jobs, scan_bytes, scan_files
+from keyguard.scanner import Stats, default_jobs, scan_bytes, scan_files
 from keyguard.signatures import Ruleset, load_builtin
 from keyguard.sources.worktree import walk
 
@@ -43,6 +43,13 @@ def load_config(explicit: Path | None, no_config: bool, root: Path) -> config_mo
     return config_mod.load(found) if found else config_mod.Config()
 
 
+def max_file_size(option: str | None, cfg: config_mod.Config) -> int:
+    """--max-file-size wins over the configuration's max_file_size."""
+    if option is None:
+        return cfg.max_file_size
+    return config_mod.parse_size(option, "--max-file-size")
+
+
 def build_rules(cfg: config_mod.Config, matcher: str) -> CompiledRuleset:
     rules = load_builtin() if cfg.extend_default else []
     known = {r.id for r in rules} | {r.id for r in cfg.rules}
@@ -70,11 +77,7 @@ def run_scan(request: ScanRequest) -> int:
     stdin = request.targets == ("-",)
     root = Path.cwd() if stdin else Path(request.targets[0])
     cfg = load_config(request.config, request.no_config, root)
-    max_size = (
-        config_mod.parse_size(request.max_file_size, "--max-file-size")
-        if request.max_file_size is not None
-        else cfg.max_file_size
-    )
+    max_size = max_file_size(request.max_file_size, cfg)
     compiled = build_rules(cfg, request.matcher)
     if stdin:
         outcome = scan_bytes(sys.stdin.buffer.read(), "<stdin>", compiled)
@@ -86,7 +89,7 @@ def run_scan(request: ScanRequest) -> int:
             raise UsageError("; ".join(listing.errors))
         outcome = scan_files(listing, compiled, request.jobs or default_jobs())
     findings = [f for f in outcome.findings if not cfg.is_allowed(f)]
-    report = make_report("worktree", request.targets, findings, outcome, compiled)
+    report = make_report("worktree", request.targets, findings, outcome.stats, compiled)
     emit(report, request.output_format, request.output, request.show_secrets)
     return exit_code(report)
 
@@ -114,11 +117,7 @@ def run_history(request: HistoryRequest) -> int:
     if not request.repo.exists():
         raise UsageError(f"{request.repo}: no such directory")
     cfg = load_config(request.config, request.no_config, request.repo)
-    max_size = (
-        config_mod.parse_size(request.max_file_size, "--max-file-size")
-        if request.max_file_size is not None
-        else cfg.max_file_size
-    )
+    max_size = max_file_size(request.max_file_size, cfg)
     compiled = build_rules(cfg, request.matcher)
     scope = scope_args(request.branch, request.rev_range, request.since)
     with progress_bar(enabled=sys.stderr.isatty()) as progress:
@@ -140,9 +139,9 @@ def run_history(request: HistoryRequest) -> int:
         "history",
         (str(request.repo),),
         findings,
-        Outcome([], Stats(stats.blobs, stats.bytes, stats.skipped, stats.errors, stats.seconds)),
+        stats,
         compiled,
-        extra={"commits": stats.commits, "blobs": stats.blobs, "notes": list(stats.notes)},
+        extra={"commits": stats.commits, "blobs": stats.files, "notes": list(stats.notes)},
     )
     emit(report, request.output_format, request.output, request.show_secrets)
     return exit_code(report)
@@ -194,11 +193,10 @@ def make_report(
     kind: str,
     targets: tuple[str, ...],
     findings: list[Finding],
-    outcome: Outcome,
+    stats: Stats,
     compiled: CompiledRuleset,
     extra: dict[str, object] | None = None,
 ) -> Report:
-    stats = outcome.stats
     return Report(
         kind=kind,
         targets=targets,
