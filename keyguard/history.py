@@ -27,7 +27,7 @@ from keyguard import history_cache
 from keyguard.engine import CompiledRuleset, scan
 from keyguard.errors import ScanError, UsageError
 from keyguard.model import Commit, Finding
-from keyguard.scanner import Stats
+from keyguard.scanner import Stats, scan_content
 from keyguard.signatures import Rule
 from keyguard.sources import git
 from keyguard.sources.worktree import is_binary
@@ -108,15 +108,9 @@ def _scan_chunk(shas: Sequence[str]) -> tuple[dict[str, list[Finding]], HistoryS
             if len(data) > _MAX_SIZE:
                 stats.skipped["too large"] += 1
                 continue
-            if is_binary(data):
-                stats.skipped["binary"] += 1
-                continue
-            stats.files += 1
-            stats.bytes += len(data)
-            result = scan(data, None, _COMPILED)
-            if result.findings:
-                found[sha] = result.findings
-            stats.errors.extend(f"blob {sha}: {e}" for e in result.errors)
+            findings = scan_content(data, None, f"blob {sha}", _COMPILED, stats)
+            if findings:
+                found[sha] = findings
     except ScanError as exc:
         stats.errors.append(str(exc))
     finally:

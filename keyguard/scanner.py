@@ -51,15 +51,22 @@ def _scan_chunk(refs: Sequence[FileRef]) -> tuple[list[Finding], Stats]:
         except OSError as exc:
             stats.errors.append(f"{ref.display}: {exc.strerror or exc}")
             continue
-        if is_binary(data):
-            stats.skipped["binary"] += 1
-            continue
-        stats.files += 1
-        stats.bytes += len(data)
-        result = scan(data, ref.display, compiled)
-        findings.extend(result.findings)
-        stats.errors.extend(f"{ref.display}: {e}" for e in result.errors)
+        findings.extend(scan_content(data, ref.display, ref.display, compiled, stats))
     return findings, stats
+
+
+def scan_content(
+    data: bytes, path: str | None, label: str, compiled: CompiledRuleset, stats: Stats
+) -> list[Finding]:
+    """One file's or blob's findings; binary content is skipped, everything counted in stats."""
+    if is_binary(data):
+        stats.skipped["binary"] += 1
+        return []
+    stats.files += 1
+    stats.bytes += len(data)
+    result = scan(data, path, compiled)
+    stats.errors.extend(f"{label}: {e}" for e in result.errors)
+    return result.findings
 
 
 def _chunks(refs: list[FileRef], parts: int) -> list[list[FileRef]]:

@@ -13,7 +13,8 @@ import json
 import random
 import string
 import uuid
-import zlib
+
+from tests.quality.gen import b64url_nopad, crc32_base62
 
 DIGITS = string.digits
 UPPER = string.ascii_uppercase
@@ -53,23 +54,6 @@ _SUSPICIOUS = (
 )
 
 
-def base62(value: int, width: int) -> str:
-    out = ""
-    while value:
-        value, digit = divmod(value, 62)
-        out = BASE62[digit] + out
-    return out.rjust(width, "0")
-
-
-def crc32_tail(body: str) -> str:
-    """GitHub / npm token checksum: base62 of the CRC32 of the random part, 6 characters."""
-    return base62(zlib.crc32(body.encode()) & 0xFFFFFFFF, 6)
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
 class Gen:
     """Random values, one seeded stream per corpus."""
 
@@ -89,11 +73,11 @@ class Gen:
     # -- credentials ---------------------------------------------------------------------------
     def github(self, prefix: str = "ghp_") -> str:
         body = self.chars(ALNUM, 30)
-        return prefix + body + crc32_tail(body)
+        return prefix + body + crc32_base62(body)
 
     def npm(self) -> str:
         body = self.chars(ALNUM, 30)
-        return "npm_" + body + crc32_tail(body)
+        return "npm_" + body + crc32_base62(body)
 
     def aws_key_id(self) -> str:
         return "AKIA" + self.chars(UPPER + "234567", 16)
@@ -151,15 +135,15 @@ class Gen:
         return self.chars(LOWER + DIGITS + "!@%^&*(-_=+)", 50)
 
     def jwt(self) -> str:
-        header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        header = b64url_nopad(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
         claims = {
             "sub": self.chars(DIGITS, 9),
             "name": self.chars(LOWER, 8),
             "iat": 1700000000 + self.rng.randrange(10**6),
             "role": "service",
         }
-        payload = _b64url(json.dumps(claims).encode())
-        return f"{header}.{payload}.{_b64url(self.raw(32))}"
+        payload = b64url_nopad(json.dumps(claims).encode())
+        return f"{header}.{payload}.{b64url_nopad(self.raw(32))}"
 
     def rsa_private_key(self) -> list[str]:
         """A PKCS#1 RSAPrivateKey structure with random numbers, PEM-armoured."""
