@@ -274,11 +274,6 @@ class Background:
         self._err.close()
 
 
-def git_dir(repo: Path) -> Path:
-    out = run_git(repo, "rev-parse", "--absolute-git-dir").decode().strip()
-    return Path(out)
-
-
 def common_dir(repo: Path) -> Path:
     """The git dir shared by all work trees of a repository."""
     out = run_git(repo, "rev-parse", "--git-common-dir").decode().strip()
@@ -375,12 +370,3 @@ def has_any_ref(repo: Path) -> bool:
     return bool(run_git(repo, "for-each-ref", "--count=1").strip()) or bool(
         run_git(repo, "rev-parse", "--verify", "--quiet", "HEAD", check=False).strip()
     )
-
-
-def stash_refs(repo: Path) -> list[str]:
-    out = run_git(repo, "rev-parse", "--verify", "--quiet", "refs/stash", check=False).strip()
-    return ["refs/stash"] if out else []
-
-
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
