@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,12 +20,6 @@ app = typer.Typer(
 )
 signatures_app = typer.Typer(help="Inspect and check rule files.", no_args_is_help=True)
 app.add_typer(signatures_app, name="signatures")
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-    jsonl = "jsonl"
 
 
 def _version(value: bool) -> None:
@@ -48,7 +41,23 @@ def root(
     """keyguard: secrets scanning and key hygiene for git."""
 
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Report format.")]
+def _format_name(value: str) -> str:
+    from keyguard.report import FORMATS
+
+    if value not in FORMATS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(FORMATS)}")
+    return value
+
+
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        callback=_format_name,
+        help="Report format: text, json, jsonl, sarif, github.",
+    ),
+]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.")
 ]
@@ -73,7 +82,7 @@ def scan(
     paths: Annotated[
         list[str] | None, typer.Argument(help="Files or directories to scan ('-' reads stdin).")
     ] = None,
-    output_format: FormatOpt = Format.text,
+    output_format: FormatOpt = "text",
     output: OutputOpt = None,
     show_secrets: ShowOpt = False,
     all_files: Annotated[
@@ -97,7 +106,7 @@ def scan(
         raise UsageError("'-' (stdin) cannot be combined with other paths")
     request = ScanRequest(
         targets=tuple(targets),
-        output_format=output_format.value,
+        output_format=output_format,
         output=output,
         show_secrets=show_secrets,
         all_files=all_files,
@@ -120,7 +129,7 @@ def history(
     since: Annotated[
         str | None, typer.Option("--since", help="Only commits not reachable from REV.")
     ] = None,
-    output_format: FormatOpt = Format.text,
+    output_format: FormatOpt = "text",
     output: OutputOpt = None,
     show_secrets: ShowOpt = False,
     max_file_size: Annotated[
@@ -143,7 +152,7 @@ def history(
         branch=branch,
         rev_range=rev_range,
         since=since,
-        output_format=output_format.value,
+        output_format=output_format,
         output=output,
         show_secrets=show_secrets,
         max_file_size=max_file_size,
@@ -189,7 +198,7 @@ def signatures_check(
 
 @signatures_app.command("list")
 def signatures_list(
-    output_format: FormatOpt = Format.text,
+    output_format: FormatOpt = "text",
 ) -> int:
     """List the built-in rules."""
     import json
@@ -197,7 +206,7 @@ def signatures_list(
     from keyguard.signatures import load_builtin
 
     rules = load_builtin()
-    if output_format is Format.text:
+    if output_format == "text":
         for rule in rules:
             typer.echo(f"{rule.id:40} {rule.category:12} {rule.severity:9} {rule.title}")
         typer.echo(f"{len(rules)} rules")

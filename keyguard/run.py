@@ -12,7 +12,7 @@ from keyguard import config as config_mod
 from keyguard.engine import CompiledRuleset, compile_ruleset
 from keyguard.errors import ConfigError, ExitCode, UsageError
 from keyguard.model import Finding
-from keyguard.report import FORMATS, Report
+from keyguard.report import RenderOptions, Report, render
 from keyguard.scanner import Stats, default_jobs, scan_bytes, scan_files
 from keyguard.signatures import Ruleset, load_builtin
 from keyguard.sources.worktree import walk
@@ -214,13 +214,10 @@ def make_report(
 
 
 def emit(report: Report, output_format: str, output: Path | None, show_secrets: bool) -> None:
-    from keyguard.report.text import format_text, summary_line
+    from keyguard.report.text import summary_line
 
-    if output_format == "text":
-        color = output is None and sys.stdout.isatty()
-        text = format_text(report, show_secrets, color=color)
-    else:
-        text = FORMATS[output_format](report, show_secrets)
+    color = output_format == "text" and output is None and sys.stdout.isatty()
+    text = render(report, output_format, RenderOptions(show_secrets, color))
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
