@@ -7,6 +7,34 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
+class Blob:
+    """One piece of content to scan, from any source: a file, an index entry, a git object.
+
+    `id` is what its store reads it by (a file system path, or a git object id); `path` is where
+    it is reported, or None for a git object scanned once "at any path" (a history audit places
+    its findings at the paths that held it afterwards). `size`, when the source knows it before
+    reading, lets the skip policy pass over an over-size blob without reading it.
+    """
+
+    id: str
+    path: str | None
+    size: int | None = None
+
+    @property
+    def name(self) -> str:
+        """How skips and errors name it."""
+        return self.path if self.path is not None else f"blob {self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """Something a scan passed over by policy (binary, over the size cap, a symlink...)."""
+
+    name: str  # a path, or "blob <id>"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Commit:
     """The commit a history finding was introduced in."""
 

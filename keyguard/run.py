@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keyguard import config as config_mod
+from keyguard.driver import BlobStore, SkipPolicy, Stats, default_jobs, scan_blobs
 from keyguard.engine import CompiledRuleset, compile_ruleset
 from keyguard.errors import ConfigError, ExitCode, UsageError
-from keyguard.model import Finding
+from keyguard.model import Blob, Finding
 from keyguard.report import RenderOptions, Report, render
-from keyguard.scanner import Stats, default_jobs, scan_bytes, scan_files
 from keyguard.signatures import Ruleset, load_builtin
-from keyguard.sources.worktree import walk
+from keyguard.sources import git
+from keyguard.sources.worktree import FileStore, Listing, MemoryStore, walk
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,19 +80,36 @@ def run_scan(request: ScanRequest) -> int:
     cfg = load_config(request.config, request.no_config, root)
     max_size = max_file_size(request.max_file_size, cfg)
     compiled = build_rules(cfg, request.matcher)
+    store: BlobStore
     if stdin:
-        outcome = scan_bytes(sys.stdin.buffer.read(), "<stdin>", compiled)
+        data = sys.stdin.buffer.read()
+        listing = Listing([Blob("-", "<stdin>", len(data))])
+        store = MemoryStore({"-": data})
     else:
-        listing = walk(
-            [Path(t) for t in request.targets], all_files=request.all_files, max_size=max_size
-        )
-        if not listing.files and listing.errors and len(listing.errors) == len(request.targets):
+        listing = walk([Path(t) for t in request.targets], all_files=request.all_files)
+        if not listing.blobs and listing.errors and len(listing.errors) == len(request.targets):
             raise UsageError("; ".join(listing.errors))
-        outcome = scan_files(listing, compiled, request.jobs or default_jobs())
-    findings = [f for f in outcome.findings if not cfg.is_allowed(f)]
-    report = make_report("worktree", request.targets, findings, outcome.stats, compiled)
+        store = FileStore(max_size)
+    scanned = scan_blobs(
+        store,
+        listing.blobs,
+        compiled,
+        SkipPolicy(max_size),
+        jobs=request.jobs or default_jobs(),
+    )
+    stats = Stats(skipped=list(listing.skipped), errors=list(listing.errors))
+    stats.add(scanned.stats)
+    stats.seconds = scanned.stats.seconds
+    found = [f for blob_findings in scanned.findings.values() for f in blob_findings]
+    found.sort(key=lambda f: (f.path, f.line, f.column, f.rule_id))
+    report = make_report("worktree", request.targets, suppress(found, cfg), stats, compiled)
     emit(report, request.output_format, request.output, request.show_secrets)
     return exit_code(report)
+
+
+def suppress(findings: list[Finding], cfg: config_mod.Config) -> list[Finding]:
+    """The one suppression stage after the engine: configuration allowlists."""
+    return [f for f in findings if not cfg.is_allowed(f)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,33 +130,37 @@ class HistoryRequest:
 
 
 def run_history(request: HistoryRequest) -> int:
-    from keyguard.history import audit, scope_args
+    from keyguard import scope
+    from keyguard.history import AuditOptions, audit
 
     if not request.repo.exists():
         raise UsageError(f"{request.repo}: no such directory")
     cfg = load_config(request.config, request.no_config, request.repo)
     max_size = max_file_size(request.max_file_size, cfg)
     compiled = build_rules(cfg, request.matcher)
-    scope = scope_args(request.branch, request.rev_range, request.since)
+    if not git.is_repository(request.repo):
+        raise UsageError(f"{request.repo}: not a git repository")
+    chosen = scope.from_options(request.repo, request.branch, request.rev_range, request.since)
     with progress_bar(enabled=sys.stderr.isatty()) as progress:
         result = audit(
             request.repo,
             compiled,
-            scope,
-            jobs=request.jobs or default_jobs(),
-            max_size=max_size,
-            use_cache=not request.no_cache,
-            progress=progress,
-            need_values=request.show_secrets or cfg.has_value_allowlists,
+            chosen,
+            AuditOptions(
+                jobs=request.jobs or default_jobs(),
+                max_size=max_size,
+                use_cache=not request.no_cache,
+                progress=progress,
+                need_values=request.show_secrets or cfg.has_value_allowlists,
+            ),
         )
     stats = result.stats
-    findings = [f for f in result.findings if not cfg.is_allowed(f)]
     for note in stats.notes:
         print(f"keyguard: note: {note}", file=sys.stderr)
     report = make_report(
         "history",
         (str(request.repo),),
-        findings,
+        suppress(result.findings, cfg),
         stats,
         compiled,
         extra={"commits": stats.commits, "blobs": stats.files, "notes": list(stats.notes)},
@@ -203,7 +225,8 @@ def make_report(
         findings=tuple(findings),
         files=stats.files,
         bytes=stats.bytes,
-        skipped=dict(stats.skipped),
+        skipped=stats.skip_counts,
+        skipped_items=tuple(stats.skipped),
         errors=tuple(stats.errors),
         seconds=stats.seconds,
         rules=len(compiled.rules),

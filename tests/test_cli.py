@@ -327,7 +327,7 @@ def test_exit_4_on_an_internal_error_without_traceback(
     def explode(*args: object, **kwargs: object) -> object:
         raise RuntimeError(f"boom near {secret}")
 
-    monkeypatch.setattr(keyguard.run, "scan_files", explode)
+    monkeypatch.setattr(keyguard.run, "scan_blobs", explode)
     code, out, err = run(capsys, "scan", str(root))
     assert code == 4
     assert "internal error (RuntimeError)" in err

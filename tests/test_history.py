@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from keyguard import history_cache
 from keyguard.cli import main
 from keyguard.examples import generate_secret
+from keyguard.history import cache as history_cache
 from keyguard.model import secret_hash
 from keyguard.signatures import load_builtin
 from tests.conftest import GitRepo

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from keyguard import history_cache
-from keyguard.history_cache import MAGIC, CachedEvent, HistoryCache
+from keyguard.history import cache as history_cache
+from keyguard.history.cache import MAGIC, CachedEvent, HistoryCache
 from keyguard.model import Commit
 
 BLOB = "a" * 40

@@ -8,10 +8,12 @@ from collections.abc import Callable
 
 import pytest
 
+from keyguard import driver
 from keyguard.engine import CompiledRuleset
 from keyguard.examples import generate_secret
-from keyguard.history import audit
-from keyguard.history_cache import cache_path, load
+from keyguard.history import AuditOptions, audit
+from keyguard.history.cache import cache_path, load
+from keyguard.scope import AllRefs
 from keyguard.signatures import load_builtin
 from tests.conftest import GitRepo
 
@@ -49,11 +51,11 @@ def test_interrupted_audit_reports_partial_and_keeps_the_cache_valid(
         repo.write(f"svc{n}/settings.env", f"GITHUB_TOKEN={generate_secret(GITHUB_PAT, rng)}\n")
         repo.write(f"svc{n}/notes.txt", "filler\n" * (200 * n))
         repo.commit(f"service {n}", date=f"2024-01-{n:02d}T10:00:00+00:00")
-    full = audit(repo.path, compiled, ["--all"], jobs=1, max_size=10 << 20, use_cache=False)
+    full = audit(repo.path, compiled, AllRefs(), AuditOptions(jobs=1, use_cache=False))
     assert len(full.findings) == 12 and not full.stats.errors
 
     partial = audit(
-        repo.path, compiled, ["--all"], jobs=1, max_size=10 << 20, progress=_interrupt_after(1)
+        repo.path, compiled, AllRefs(), AuditOptions(jobs=1, progress=_interrupt_after(1))
     )
     assert any(e.startswith("interrupted:") for e in partial.stats.errors)
     assert len(partial.findings) < len(full.findings)
@@ -64,7 +66,7 @@ def test_interrupted_audit_reports_partial_and_keeps_the_cache_valid(
     assert state.scanned, "the blobs that finished are cached"
     assert not state.tips, "an interrupted audit never marks history as audited"
 
-    resumed = audit(repo.path, compiled, ["--all"], jobs=1, max_size=10 << 20)
+    resumed = audit(repo.path, compiled, AllRefs(), AuditOptions(jobs=1))
     assert not resumed.stats.errors
     assert _key(resumed.findings) == _key(full.findings)
     assert resumed.stats.files < full.stats.files, "only the blobs left over were read again"
@@ -72,16 +74,20 @@ def test_interrupted_audit_reports_partial_and_keeps_the_cache_valid(
 
 @pytest.mark.parametrize("jobs", [2])
 def test_interrupt_with_worker_processes(
-    git_repo: Callable[..., GitRepo], compiled: CompiledRuleset, jobs: int
+    git_repo: Callable[..., GitRepo],
+    compiled: CompiledRuleset,
+    jobs: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(driver, "PARALLEL_MIN_BYTES", 0)  # a pool even for this small history
     repo = git_repo()
     rng = random.Random("interrupt-pool")
     for n in range(1, 9):
         repo.write(f"app{n}.env", f"GITHUB_TOKEN={generate_secret(GITHUB_PAT, rng)}\n")
         repo.commit(f"app {n}", date=f"2024-02-{n:02d}T10:00:00+00:00")
     partial = audit(
-        repo.path, compiled, ["--all"], jobs=jobs, max_size=10 << 20, progress=_interrupt_after(1)
+        repo.path, compiled, AllRefs(), AuditOptions(jobs=jobs, progress=_interrupt_after(1))
     )
     assert any(e.startswith("interrupted:") for e in partial.stats.errors)
-    resumed = audit(repo.path, compiled, ["--all"], jobs=jobs, max_size=10 << 20)
+    resumed = audit(repo.path, compiled, AllRefs(), AuditOptions(jobs=jobs))
     assert not resumed.stats.errors and len(resumed.findings) == 8

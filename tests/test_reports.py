@@ -62,6 +62,7 @@ SCAN_KEYS = [
     "files",
     "bytes",
     "skipped",
+    "skipped_items",
     "errors",
     "duration_seconds",
     "complete",

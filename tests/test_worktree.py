@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from keyguard.cli import main
+from keyguard.driver import SkipPolicy
 from keyguard.examples import generate_secret
 from keyguard.signatures import load_builtin
 from keyguard.sources.worktree import walk
@@ -296,10 +297,15 @@ def test_walk_lists_files_for_the_engine(tmp_path: Path) -> None:
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "one.txt").write_text("1", encoding="utf-8")
     (tmp_path / "two.txt").write_text("22", encoding="utf-8")
-    listing = walk([tmp_path], all_files=False, max_size=1)
-    assert [ref.display for ref in listing.files] == ["d/one.txt"]
-    assert listing.skipped == {"too large": 1}
+    listing = walk([tmp_path], all_files=False)
+    found = sorted((blob.path, blob.size) for blob in listing.blobs)
+    assert found == [("d/one.txt", 1), ("two.txt", 2)]
+    assert listing.skipped == []
     assert listing.errors == []
+    # The size cap is the driver's skip policy, the same for every source: named, not read.
+    policy = SkipPolicy(max_size=1)
+    judged = sorted((blob.path or "", policy.before_read(blob) or "") for blob in listing.blobs)
+    assert judged == [("d/one.txt", ""), ("two.txt", "too large")]
 
 
 def test_a_root_named_on_the_command_line_may_be_a_link(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keyguard import __version__
-from keyguard.model import Finding
+from keyguard.model import Finding, Skip
 
 SCHEMA = "keyguard.report/1"
 
@@ -25,6 +25,7 @@ class Report:
     ruleset: str
     matcher: str
     extra: dict[str, Any] | None = None  # source-specific statistics (commits, blobs, ...)
+    skipped_items: tuple[Skip, ...] = ()  # what `skipped` counts, each by name
 
     @property
     def complete(self) -> bool:
@@ -70,6 +71,7 @@ def scan_dict(report: Report) -> dict[str, Any]:
         "files": report.files,
         "bytes": report.bytes,
         "skipped": dict(sorted(report.skipped.items())),
+        "skipped_items": [{"name": s.name, "reason": s.reason} for s in report.skipped_items],
         "errors": list(report.errors),
         "duration_seconds": round(report.seconds, 3),
         "complete": report.complete,

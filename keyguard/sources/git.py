@@ -15,9 +15,21 @@ from pathlib import Path
 from typing import BinaryIO
 
 from keyguard.errors import ScanError, UsageError
+from keyguard.model import Blob
 
-ZERO = "0" * 40
+ZERO = "0" * 40  # the null id of a SHA-1 repository; SHA-256 ones use 64 zeros (see is_zero)
 SUBMODULE_MODE = "160000"
+_ID_LENGTHS = (40, 64)  # SHA-1 and SHA-256 object ids
+
+
+def is_zero(sha: str) -> bool:
+    """git's null object id, in either hash's length (a created or deleted ref, an added path)."""
+    return len(sha) in _ID_LENGTHS and not sha.strip("0")
+
+
+def is_object_id(text: str | bytes) -> bool:
+    chars = text.decode("ascii", "replace") if isinstance(text, bytes) else text
+    return len(chars) in _ID_LENGTHS and all(c in "0123456789abcdef" for c in chars)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +110,7 @@ def parse_tokens(tokens: Iterator[bytes]) -> Iterator[CommitRecord]:
     """Records from the NUL-separated tokens of `git log -z --raw --format=%x00%H%x00%P...`."""
     token = next(tokens, None)
     while token is not None:
-        if len(token) != 40:
+        if not is_object_id(token):
             token = next(tokens, None)
             continue
         sha = token.decode()
@@ -135,13 +147,7 @@ def parse_tokens(tokens: Iterator[bytes]) -> Iterator[CommitRecord]:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectInfo:
-    sha: str
-    size: int
-
-
-def blobs_in_pack_order(repo: Path) -> list[ObjectInfo]:
+def blobs_in_pack_order(repo: Path) -> list[Blob]:
     """Every blob in the object store, in pack order (reading in this order is ~5x faster)."""
     out = run_git(
         repo,
@@ -150,12 +156,32 @@ def blobs_in_pack_order(repo: Path) -> list[ObjectInfo]:
         "--batch-check=%(objectname) %(objecttype) %(objectsize)",
         "--unordered",
     )
-    blobs: list[ObjectInfo] = []
+    blobs: list[Blob] = []
     for line in out.splitlines():
         parts = line.split(b" ")
         if len(parts) == 3 and parts[1] == b"blob":
-            blobs.append(ObjectInfo(parts[0].decode(), int(parts[2])))
+            blobs.append(Blob(parts[0].decode(), None, int(parts[2])))
     return blobs
+
+
+def blob_sizes(repo: Path, shas: Sequence[str]) -> list[Blob]:
+    """The given objects with their sizes (`git cat-file --batch-check`); a missing one keeps
+    size None, and the reader reports it."""
+    if not shas:
+        return []
+    out = run_git(
+        repo,
+        "cat-file",
+        "--batch-check=%(objectname) %(objectsize)",
+        stdin=("\n".join(shas) + "\n").encode(),
+        check=False,
+    )
+    sizes: dict[str, int] = {}
+    for line in out.splitlines():
+        parts = line.split(b" ")
+        if len(parts) == 2 and parts[1].isdigit():
+            sizes[parts[0].decode()] = int(parts[1])
+    return [Blob(sha, None, sizes.get(sha)) for sha in shas]
 
 
 def _widen_pipe(stream: object) -> None:
@@ -241,6 +267,21 @@ class BlobReader:
         self._proc.wait()
 
 
+class GitStore:
+    """Reads git objects by id: one `git cat-file --batch` for each list of blobs."""
+
+    def __init__(self, repo: Path) -> None:
+        self._repo = repo
+
+    def read(self, blobs: Sequence[Blob]) -> Iterator[tuple[Blob, bytes | None, str]]:
+        reader = BlobReader(self._repo, [b.id for b in blobs])
+        try:
+            for blob, (sha, data) in zip(blobs, reader, strict=False):
+                yield blob, data, f"object {sha} is missing" if data is None else ""
+        finally:
+            reader.close()
+
+
 class Background:
     """A git command running while the caller does other work; its output goes to a temporary
     file, not memory, so a long history costs disk, not RAM."""
@@ -274,6 +315,14 @@ class Background:
         self._err.close()
 
 
+def is_repository(repo: Path) -> bool:
+    try:
+        common_dir(repo)
+    except ScanError:
+        return False
+    return True
+
+
 def common_dir(repo: Path) -> Path:
     """The git dir shared by all work trees of a repository."""
     out = run_git(repo, "rev-parse", "--git-common-dir").decode().strip()
@@ -293,7 +342,7 @@ def ref_tips(repo: Path) -> list[str]:
 
 def stash_entries(repo: Path) -> list[str]:
     out = run_git(repo, "log", "-g", "--format=%H", "refs/stash", "--", check=False)
-    return [line for line in out.decode().split() if len(line) == 40]
+    return [line for line in out.decode().split() if is_object_id(line)]
 
 
 def verify_revision(repo: Path, rev: str) -> str:

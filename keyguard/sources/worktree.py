@@ -5,31 +5,52 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keyguard.model import normalise_path
+from keyguard.model import Blob, Skip, normalise_path
 
-BINARY_SNIFF = 8192
-
-
-@dataclass(frozen=True, slots=True)
-class FileRef:
-    path: Path  # where to read it
-    display: str  # how to report it: relative to the scanned root, forward slashes
+# Never follow a link when opening: a file swapped for a symlink after it was listed is not read.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 @dataclass(slots=True)
-class Walk:
-    files: list[FileRef] = field(default_factory=list)
-    skipped: Counter[str] = field(default_factory=Counter)
+class Listing:
+    """What a source found to scan, and what it passed over before reading anything."""
+
+    blobs: list[Blob] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
-def is_binary(head: bytes) -> bool:
-    return b"\0" in head[:BINARY_SNIFF]
+class FileStore:
+    """Reads files on disk; a blob's id is its file system path."""
+
+    def __init__(self, max_size: int) -> None:
+        self._limit = max_size + 1  # one byte more than the cap tells the policy it is too large
+
+    def read(self, blobs: Sequence[Blob]) -> Iterator[tuple[Blob, bytes | None, str]]:
+        for blob in blobs:
+            try:
+                fd = os.open(blob.id, os.O_RDONLY | _NOFOLLOW)
+                with os.fdopen(fd, "rb") as handle:
+                    data = handle.read(self._limit)
+            except OSError as exc:
+                yield blob, None, f"{blob.name}: {exc.strerror or exc}"
+                continue
+            yield blob, data, ""
+
+
+class MemoryStore:
+    """Content already in memory (standard input)."""
+
+    def __init__(self, contents: dict[str, bytes]) -> None:
+        self._contents = contents
+
+    def read(self, blobs: Sequence[Blob]) -> Iterator[tuple[Blob, bytes | None, str]]:
+        for blob in blobs:
+            yield blob, self._contents[blob.id], ""
 
 
 def git_files(root: Path) -> list[str] | None:
@@ -56,8 +77,9 @@ def git_files(root: Path) -> list[str] | None:
     return sorted({os.fsdecode(n) for n in names if n})
 
 
-def walk(paths: list[Path], *, all_files: bool, max_size: int, exclude_git: bool = True) -> Walk:
-    out = Walk()
+def walk(paths: list[Path], *, all_files: bool) -> Listing:
+    """The files under the given paths (a file named itself is taken as it is)."""
+    out = Listing()
     single_root = len(paths) == 1
     for root in paths:
         try:
@@ -71,10 +93,10 @@ def walk(paths: list[Path], *, all_files: bool, max_size: int, exclude_git: bool
             continue
         if stat.S_ISDIR(mode):
             prefix = "" if single_root else root.as_posix().rstrip("/") + "/"
-            _walk_dir(root, prefix, all_files, max_size, out)
+            _walk_dir(root, prefix, all_files, out)
         else:
             target = root.resolve() if root.is_symlink() else root
-            _add(target, root.as_posix(), root, max_size, out)
+            _add(target, root.as_posix(), out)
     return out
 
 
@@ -88,14 +110,11 @@ def _display(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _walk_dir(root: Path, prefix: str, all_files: bool, max_size: int, out: Walk) -> None:
+def _walk_dir(root: Path, prefix: str, all_files: bool, out: Listing) -> None:
     listed = None if all_files else git_files(root)
-    if listed is not None:
-        for name in listed:
-            _add(root / name, prefix + name, root, max_size, out)
-        return
-    for name in _walk_all(root, prefix, out.errors):
-        _add(root / name, prefix + name, root, max_size, out)
+    names = listed if listed is not None else _walk_all(root, prefix, out.errors)
+    for name in names:
+        _add(root / name, prefix + name, out)
 
 
 def _walk_all(root: Path, prefix: str, errors: list[str]) -> Iterator[str]:
@@ -114,7 +133,7 @@ def _walk_all(root: Path, prefix: str, errors: list[str]) -> Iterator[str]:
             yield name if rel == "." else f"{Path(rel).as_posix()}/{name}"
 
 
-def _add(path: Path, display: str, root: Path, max_size: int, out: Walk) -> None:
+def _add(path: Path, display: str, out: Listing) -> None:
     display = _display(display)
     try:
         info = path.lstat()
@@ -126,18 +145,10 @@ def _add(path: Path, display: str, root: Path, max_size: int, out: Walk) -> None
     if stat.S_ISLNK(info.st_mode):
         # Never follow a link: a target inside the root is scanned at its own path, and one
         # outside the root is not ours to read.
-        out.skipped["symlink"] += 1
+        out.skipped.append(Skip(display, "symlink"))
         return
     if not stat.S_ISREG(info.st_mode):
         if not stat.S_ISDIR(info.st_mode):  # submodule directories are listed by git
-            out.skipped["special file"] += 1
+            out.skipped.append(Skip(display, "special file"))
         return
-    if info.st_size > max_size:
-        out.skipped["too large"] += 1
-        return
-    out.files.append(FileRef(path, display))
-
-
-def read(ref: FileRef) -> bytes:
-    with open(ref.path, "rb") as handle:
-        return handle.read()
+    out.blobs.append(Blob(str(path), display, info.st_size))

@@ -19,6 +19,7 @@ from typing import Any
 
 from keyguard.model import Commit, Finding
 from keyguard.signatures import Rule
+from keyguard.sources.git import is_object_id
 
 MAGIC = "keyguard.history-cache/4"
 
@@ -137,7 +138,7 @@ class HistoryCache:
             ]
             if not all(_is_stored(e) for e in stored):
                 return None
-            if not all(isinstance(sha, str) and len(sha) == 40 for sha in body["scanned"]):
+            if not all(isinstance(sha, str) and is_object_id(sha) for sha in body["scanned"]):
                 return None
             return HistoryCache(
                 ruleset=ruleset,

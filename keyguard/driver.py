@@ -1,0 +1,249 @@
+"""The one scan driver: blobs from any source, read through their store, judged by one skip
+policy, scanned by the engine on every core.
+
+Every source (working tree, index, revision range, all refs, a push) hands this module a list of
+`Blob`s and the `BlobStore` that reads them; what comes back is the same `Scanned` for all of
+them: findings per blob, the blobs read, statistics that name every skip, and why the scan
+stopped early, if it did (Ctrl-C, a time budget).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from keyguard.engine import CompiledRuleset, scan
+from keyguard.errors import ScanError
+from keyguard.model import Blob, Finding, Skip
+
+BINARY_SNIFF = 8192
+# Below this many bytes, forking workers (each compiling the patterns it meets) costs more than
+# it saves; module-level so tests can force the parallel path on small inputs.
+PARALLEL_MIN_BYTES = 96 << 20
+
+Progress = Callable[[int, int], None]  # (blobs done, bytes done)
+
+
+class BlobStore(Protocol):
+    """Reads blobs' bytes, in the order given (stores batch their reads: one `git cat-file`)."""
+
+    def read(self, blobs: Sequence[Blob]) -> Iterator[tuple[Blob, bytes | None, str]]:
+        """Each blob with its bytes, or with None and a message saying why it is unreadable."""
+        ...
+
+
+def is_binary(head: bytes) -> bool:
+    return b"\0" in head[:BINARY_SNIFF]
+
+
+@dataclass(frozen=True, slots=True)
+class SkipPolicy:
+    """What a scan passes over on purpose; the same everywhere, and always named in the stats."""
+
+    max_size: int
+
+    def before_read(self, blob: Blob) -> str | None:
+        if blob.size is not None and blob.size > self.max_size:
+            return "too large"
+        return None
+
+    def after_read(self, data: bytes) -> str | None:
+        if len(data) > self.max_size:
+            return "too large"
+        if is_binary(data):
+            return "binary"
+        return None
+
+
+@dataclass(slots=True)
+class Stats:
+    """What a scan did: blobs and bytes scanned, what it skipped (named), what went wrong."""
+
+    files: int = 0  # blobs scanned (files, index entries or git objects)
+    bytes: int = 0
+    skipped: list[Skip] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # any error makes the scan incomplete
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+    @property
+    def skip_counts(self) -> dict[str, int]:
+        return dict(Counter(s.reason for s in self.skipped))
+
+    def add(self, other: Stats) -> None:
+        self.files += other.files
+        self.bytes += other.bytes
+        self.skipped.extend(other.skipped)
+        self.errors.extend(other.errors)
+        self.notes.extend(other.notes)
+
+
+@dataclass(slots=True)
+class Scanned:
+    findings: dict[Blob, list[Finding]]  # only blobs with findings
+    done: set[Blob]  # read and judged (scanned or skipped by policy), not failed
+    stats: Stats
+    stopped: str | None = None  # "interrupted" or "time budget exceeded"
+
+    @property
+    def by_id(self) -> dict[str, list[Finding]]:
+        return {blob.id: found for blob, found in self.findings.items()}
+
+    @property
+    def done_ids(self) -> set[str]:
+        return {blob.id for blob in self.done}
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    store: BlobStore
+    compiled: CompiledRuleset
+    policy: SkipPolicy
+    deadline: float | None
+
+
+_JOB: _Job | None = None  # set in the parent before forking: workers inherit it
+
+
+def _worker_init() -> None:
+    # Ctrl-C is the parent's to handle: it stops the pool and keeps what finished.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _scan_chunk(blobs: Sequence[Blob]) -> Scanned:
+    assert _JOB is not None
+    job = _JOB
+    out = Scanned({}, set(), Stats())
+    try:
+        for blob, data, problem in job.store.read(blobs):
+            if job.deadline is not None and time.monotonic() > job.deadline:
+                out.stopped = "time budget exceeded"
+                break
+            if data is None:
+                out.stats.errors.append(problem)
+                continue
+            out.done.add(blob)
+            found = scan_one(blob, data, job.compiled, job.policy, out.stats)
+            if found:
+                out.findings[blob] = found
+    except KeyboardInterrupt:  # only in the parent (workers ignore SIGINT): keep what finished
+        out.stopped = "interrupted"
+    except ScanError as exc:
+        out.stats.errors.append(str(exc))
+    return out
+
+
+def scan_one(
+    blob: Blob, data: bytes, compiled: CompiledRuleset, policy: SkipPolicy, stats: Stats
+) -> list[Finding]:
+    """One blob's findings, or none if the policy skips it; either way counted in `stats`."""
+    reason = policy.after_read(data)
+    if reason is not None:
+        stats.skipped.append(Skip(blob.name, reason))
+        return []
+    stats.files += 1
+    stats.bytes += len(data)
+    result = scan(data, blob.path, compiled)
+    stats.errors.extend(f"{blob.name}: {e}" for e in result.errors)
+    return result.findings
+
+
+def _chunks(blobs: Sequence[Blob], parts: int) -> list[list[Blob]]:
+    """Contiguous runs of the given order (git's pack order reads fastest), about equal in bytes."""
+    total = sum(b.size or 1 for b in blobs) or 1
+    target = max(total // parts, 1)
+    chunks: list[list[Blob]] = [[]]
+    size = 0
+    for blob in blobs:
+        if size >= target and len(chunks) < parts:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(blob)
+        size += blob.size or 1
+    return [c for c in chunks if c]
+
+
+def scan_blobs(
+    store: BlobStore,
+    blobs: Sequence[Blob],
+    compiled: CompiledRuleset,
+    policy: SkipPolicy,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    deadline: float | None = None,
+) -> Scanned:
+    """Scan every blob once (in parallel when there is enough to scan), skips named in stats."""
+    global _JOB
+    started = time.perf_counter()
+    out = Scanned({}, set(), Stats())
+    todo: list[Blob] = []
+    for blob in blobs:
+        reason = policy.before_read(blob)
+        if reason is None:
+            todo.append(blob)
+        else:
+            out.stats.skipped.append(Skip(blob.name, reason))
+            out.done.add(blob)
+    _JOB = _Job(store, compiled, policy, deadline)
+    chunks = _chunks(todo, max(jobs * 4, min(128, len(todo) // 2000)))
+    parallel = (
+        jobs > 1
+        and len(chunks) > 1
+        and sum(b.size or 0 for b in todo) >= PARALLEL_MIN_BYTES
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+    pool = multiprocessing.get_context("fork").Pool(jobs, _worker_init) if parallel else None
+    try:
+        for part in _results(pool, chunks, deadline):
+            out.findings.update(part.findings)
+            out.done |= part.done
+            out.stats.add(part.stats)
+            if progress is not None:
+                progress(len(out.done), out.stats.bytes)
+            if part.stopped:
+                out.stopped = part.stopped
+                break
+    except KeyboardInterrupt:
+        out.stopped = "interrupted"
+    except multiprocessing.TimeoutError:
+        out.stopped = "time budget exceeded"
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        _JOB = None
+    if out.stopped:
+        left = len(blobs) - len(out.done)
+        out.stats.errors.append(
+            f"{out.stopped}: {len(out.done)} of {len(blobs)} blobs scanned ({left} not); "
+            "findings so far are reported"
+        )
+    out.stats.seconds = time.perf_counter() - started
+    return out
+
+
+def _results(
+    pool: multiprocessing.pool.Pool | None, chunks: list[list[Blob]], deadline: float | None
+) -> Iterator[Scanned]:
+    if pool is None:
+        yield from (_scan_chunk(c) for c in chunks)
+        return
+    pending = pool.imap_unordered(_scan_chunk, chunks)
+    for _ in chunks:
+        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        yield pending.next(remaining)
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
