@@ -7,11 +7,14 @@ version stay fast; everything else is imported when a command runs.
 from __future__ import annotations
 
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 
 from keyguard import __version__
 from keyguard.errors import ExitCode, KeyguardError
+
+STARTED = time.monotonic()  # a hook's time budget counts from here
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The typer application: `keyguard scan`, `keyguard signatures check|list`."""
+"""The typer application: scan, history, the hook commands, install-hook, signatures."""
 
 from __future__ import annotations
 
@@ -163,6 +163,165 @@ def history(
         no_cache=no_cache,
     )
     return run_history(request)
+
+
+MaxSizeOpt = Annotated[
+    str | None,
+    typer.Option("--max-file-size", help="Skip blobs larger than this (default 10MB)."),
+]
+RepoOpt = Annotated[Path, typer.Option("--repo", help="The repository (default: here).")]
+
+
+@app.command()
+def staged(
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(help="Only these files (as the pre-commit framework passes them)."),
+    ] = None,
+    repo: RepoOpt = Path("."),
+    output_format: FormatOpt = "text",
+    output: OutputOpt = None,
+    show_secrets: ShowOpt = False,
+    max_file_size: MaxSizeOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+    matcher: MatcherOpt = "auto",
+) -> int:
+    """Scan the staged changes for secrets the commit would introduce (a pre-commit hook)."""
+    from keyguard.hooks.staged import run_staged
+
+    return run_staged(
+        tuple(files or ()),
+        repo,
+        output_format=output_format,
+        output=output,
+        show_secrets=show_secrets,
+        config=config,
+        no_config=no_config,
+        max_file_size=max_file_size,
+        matcher=matcher,
+    )
+
+
+@app.command("pre-push")
+def pre_push(
+    remote: Annotated[str | None, typer.Argument(help="Remote name (git passes it).")] = None,
+    url: Annotated[str | None, typer.Argument(help="Remote URL (git passes it).")] = None,
+    repo: RepoOpt = Path("."),
+    output_format: FormatOpt = "text",
+    output: OutputOpt = None,
+    show_secrets: ShowOpt = False,
+    max_file_size: MaxSizeOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+    jobs: JobsOpt = 0,
+    matcher: MatcherOpt = "auto",
+) -> int:
+    """Scan the commits being pushed that the remote does not have (a pre-push hook)."""
+    import os
+
+    from keyguard.hooks.push import run_pre_push
+
+    env = dict(os.environ)
+    from_framework = "PRE_COMMIT_TO_REF" in env or "PRE_COMMIT_LOCAL_BRANCH" in env
+    if sys.stdin.isatty() and not from_framework:
+        raise UsageError("keyguard pre-push reads git's pre-push hook input on stdin")
+    stdin = "" if from_framework else sys.stdin.read()
+    return run_pre_push(
+        repo,
+        remote,
+        stdin,
+        env,
+        output_format=output_format,
+        output=output,
+        show_secrets=show_secrets,
+        config=config,
+        no_config=no_config,
+        max_file_size=max_file_size,
+        matcher=matcher,
+        jobs=jobs,
+    )
+
+
+@app.command("pre-receive")
+def pre_receive(
+    repo: RepoOpt = Path("."),
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="Server-side rules file (default: git config keyguard.config)."
+        ),
+    ] = None,
+    time_budget: Annotated[
+        float | None,
+        typer.Option(
+            "--time-budget", help="Seconds the hook may take (default 4.5; keyguard.timeBudget)."
+        ),
+    ] = None,
+    overrun: Annotated[
+        str | None,
+        typer.Option(
+            "--overrun", help="Past the budget: fail (default) or pass (keyguard.overrun)."
+        ),
+    ] = None,
+    max_blob_size: Annotated[
+        str | None,
+        typer.Option("--max-blob-size", help="Skip blobs larger than this (keyguard.maxBlobSize)."),
+    ] = None,
+    max_findings: Annotated[
+        int | None,
+        typer.Option("--max-findings", help="Findings shown in a rejection (default 20)."),
+    ] = None,
+    allow_bypass: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-bypass/--no-allow-bypass",
+            help="Honour `git push -o keyguard-bypass` (logged; keyguard.allowBypass).",
+        ),
+    ] = None,
+    bypass_log: Annotated[
+        Path | None,
+        typer.Option("--bypass-log", help="Where bypasses are logged (keyguard.bypassLog)."),
+    ] = None,
+    jobs: JobsOpt = 0,
+    matcher: MatcherOpt = "auto",
+) -> int:
+    """Reject a push that brings new secrets (a server-side pre-receive hook; reads stdin)."""
+    import os
+
+    from keyguard.cli import STARTED
+    from keyguard.hooks.receive import ReceiveFlags, run_pre_receive
+
+    flags = ReceiveFlags(
+        config=config,
+        time_budget=time_budget,
+        overrun=overrun,
+        max_blob_size=max_blob_size,
+        max_findings=max_findings,
+        allow_bypass=allow_bypass,
+        bypass_log=bypass_log,
+        matcher=matcher,
+        jobs=jobs,
+    )
+    if sys.stdin.isatty():
+        raise UsageError("keyguard pre-receive reads git's pre-receive hook input on stdin")
+    return run_pre_receive(repo, flags, sys.stdin.read(), dict(os.environ), STARTED)
+
+
+@app.command("install-hook")
+def install_hook(
+    kind: Annotated[str, typer.Argument(help="pre-commit, pre-push or pre-receive.")],
+    repo: RepoOpt = Path("."),
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a hook keyguard did not install.")
+    ] = False,
+) -> int:
+    """Install a plain git hook that runs keyguard (honours core.hooksPath)."""
+    from keyguard.hooks.install import install
+
+    target = install(kind, repo, force)
+    typer.echo(f"installed {kind} hook: {target}")
+    return ExitCode.CLEAN
 
 
 @signatures_app.command("check")

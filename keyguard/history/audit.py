@@ -25,7 +25,7 @@ from keyguard.history.attribution import attribute, secrets_in
 from keyguard.history.events import Event, Known, find_events
 from keyguard.history.plan import StartProgress, file_rule_regex, make_plan, walk
 from keyguard.model import Blob, Commit, Finding
-from keyguard.scope import HistoryScope
+from keyguard.scope import AllRefs, HistoryScope
 from keyguard.signatures import Rule
 from keyguard.sources import git
 
@@ -77,7 +77,7 @@ def audit(
         common = git.common_dir(repo)
     except ScanError:
         raise UsageError(f"{repo}: not a git repository") from None
-    if not git.has_any_ref(repo):
+    if isinstance(scope, AllRefs) and not git.has_any_ref(repo):
         stats.notes.append("the repository has no commits yet (unborn HEAD): nothing to audit")
         stats.seconds = time.perf_counter() - started
         return Audit([], stats)

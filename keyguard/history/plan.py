@@ -165,7 +165,7 @@ def read_order(repo: Path, need: set[str]) -> list[Blob]:
     if not need:
         return []
     if len(need) < PACK_ORDER_FROM:
-        return git.blob_sizes(repo, sorted(need))
+        return git.with_sizes(repo, [Blob(sha, None) for sha in sorted(need)])
     ordered = [b for b in git.blobs_in_pack_order(repo) if b.id in need]
     listed = {b.id for b in ordered}
     return ordered + [Blob(sha, None) for sha in sorted(need - listed)]

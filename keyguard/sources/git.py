@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -106,6 +106,35 @@ def _split_stream(handle: BinaryIO) -> Iterator[bytes]:
     yield rest
 
 
+def _change(meta: bytes, raw_path: bytes | None) -> Change | None:
+    """One `--raw -z` entry: `:old_mode new_mode old new status` then the path."""
+    fields = meta.lstrip(b"\n")[1:].split(b" ")
+    if len(fields) < 5 or raw_path is None:
+        return None
+    return Change(
+        old_mode=fields[0].decode(),
+        new_mode=fields[1].decode(),
+        old=fields[2].decode(),
+        new=fields[3].decode(),
+        status=fields[4][:1].decode(),
+        path=decode_path(raw_path),
+        raw_path=raw_path,
+    )
+
+
+def parse_raw_diff(data: bytes) -> list[Change]:
+    """The entries of `git diff-index --raw -z` (no commit headers)."""
+    tokens = iter(data.split(b"\0"))
+    changes: list[Change] = []
+    for meta in tokens:
+        if not meta.startswith(b":"):
+            continue
+        change = _change(meta, next(tokens, None))
+        if change is not None:
+            changes.append(change)
+    return changes
+
+
 def parse_tokens(tokens: Iterator[bytes]) -> Iterator[CommitRecord]:
     """Records from the NUL-separated tokens of `git log -z --raw --format=%x00%H%x00%P...`."""
     token = next(tokens, None)
@@ -121,21 +150,10 @@ def parse_tokens(tokens: Iterator[bytes]) -> Iterator[CommitRecord]:
         changes: list[Change] = []
         token = next(tokens, None)
         while token is not None and token.lstrip(b"\n").startswith(b":"):
-            fields = token.lstrip(b"\n")[1:].split(b" ")
-            raw_path = next(tokens, None)
-            if len(fields) < 5 or raw_path is None:
+            change = _change(token, next(tokens, None))
+            if change is None:
                 break
-            changes.append(
-                Change(
-                    old_mode=fields[0].decode(),
-                    new_mode=fields[1].decode(),
-                    old=fields[2].decode(),
-                    new=fields[3].decode(),
-                    status=fields[4][:1].decode(),
-                    path=decode_path(raw_path),
-                    raw_path=raw_path,
-                )
-            )
+            changes.append(change)
             token = next(tokens, None)
         yield CommitRecord(
             sha,
@@ -164,16 +182,16 @@ def blobs_in_pack_order(repo: Path) -> list[Blob]:
     return blobs
 
 
-def blob_sizes(repo: Path, shas: Sequence[str]) -> list[Blob]:
-    """The given objects with their sizes (`git cat-file --batch-check`); a missing one keeps
-    size None, and the reader reports it."""
-    if not shas:
+def with_sizes(repo: Path, blobs: Sequence[Blob]) -> list[Blob]:
+    """The blobs with their sizes (`git cat-file --batch-check`), so the skip policy can pass
+    over an over-size one unread; a missing object keeps size None, and the reader reports it."""
+    if not blobs:
         return []
     out = run_git(
         repo,
         "cat-file",
         "--batch-check=%(objectname) %(objectsize)",
-        stdin=("\n".join(shas) + "\n").encode(),
+        stdin=("\n".join(b.id for b in blobs) + "\n").encode(),
         check=False,
     )
     sizes: dict[str, int] = {}
@@ -181,7 +199,7 @@ def blob_sizes(repo: Path, shas: Sequence[str]) -> list[Blob]:
         parts = line.split(b" ")
         if len(parts) == 2 and parts[1].isdigit():
             sizes[parts[0].decode()] = int(parts[1])
-    return [Blob(sha, None, sizes.get(sha)) for sha in shas]
+    return [replace(b, size=sizes.get(b.id)) for b in blobs]
 
 
 def _widen_pipe(stream: object) -> None:
@@ -413,6 +431,53 @@ def head_blobs(repo: Path) -> set[str]:
         if len(meta) == 3 and meta[1] == b"blob":
             shas.add(meta[2].decode())
     return shas
+
+
+def head(repo: Path) -> str | None:
+    """The commit HEAD names, or None when it is unborn (a repository's first commit)."""
+    out = run_git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).strip()
+    return out.decode() if out else None
+
+
+def empty_tree(repo: Path) -> str:
+    """The id of the empty tree in this repository's hash (SHA-1 or SHA-256)."""
+    return run_git(repo, "hash-object", "-t", "tree", "--stdin", stdin=b"").decode().strip()
+
+
+def toplevel(repo: Path) -> Path | None:
+    """The root of the work tree, or None for a bare repository."""
+    out = run_git(repo, "rev-parse", "--show-toplevel", check=False).strip()
+    return Path(os.fsdecode(out)) if out else None
+
+
+def git_path(repo: Path, name: str) -> Path:
+    """`git rev-parse --git-path NAME`, absolute (honours core.hooksPath for `hooks`)."""
+    out = os.fsdecode(run_git(repo, "rev-parse", "--git-path", name).strip())
+    path = Path(out)
+    return path if path.is_absolute() else (repo / path).resolve()
+
+
+def merge_heads(repo: Path) -> list[str]:
+    """The other parents of a merge in progress (MERGE_HEAD), if any."""
+    try:
+        text = git_path(repo, "MERGE_HEAD").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return []
+    return [line for line in text.split() if is_object_id(line)]
+
+
+def object_exists(repo: Path, sha: str) -> bool:
+    if not is_object_id(sha):
+        return False
+    done = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "-e", sha], capture_output=True, check=False
+    )
+    return done.returncode == 0
+
+
+def config_value(repo: Path, key: str) -> str | None:
+    out = run_git(repo, "config", "--get", key, check=False).strip()
+    return out.decode("utf-8", "replace") if out else None
 
 
 def has_any_ref(repo: Path) -> bool:

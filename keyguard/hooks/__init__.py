@@ -1,0 +1,1 @@
+"""The git boundaries: pre-commit (staged), pre-push, pre-receive, and installing hooks."""

@@ -1,0 +1,75 @@
+"""What a hook tells the person whose commit or push it stopped: each finding on one line (ref,
+commit, path, line, rule, redacted preview), at most a set number of them, and how to fix it.
+
+Pure: returns lines; the hook prints them (under GitLab each line is prefixed `GL-HOOK-ERR:`, the
+only lines GitLab shows for a rejected web push).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from keyguard.model import Finding
+
+GITLAB_PREFIX = "GL-HOOK-ERR: "
+
+
+def rejection_lines(
+    findings: Sequence[Finding],
+    refs: Mapping[str, Sequence[str]],
+    *,
+    limit: int,
+    what: str = "push",
+) -> list[str]:
+    secrets = len({f.secret_hash for f in findings})
+    bad_refs = sorted({r for f in findings if f.commit for r in refs.get(f.commit.sha, ())})
+    head = f"keyguard: {what} rejected: {len(findings)} finding{'s' * (len(findings) != 1)}"
+    head += f" ({secrets} secret{'s' * (secrets != 1)})"
+    if bad_refs:
+        head += f" in {', '.join(bad_refs)}"
+    lines = [head]
+    for finding in findings[: max(limit, 0)]:
+        lines.append("  " + finding_line(finding, refs))
+    if len(findings) > limit:
+        lines.append(f"  ... and {len(findings) - limit} more (run `keyguard history` to see all)")
+    lines += fix_lines(findings, what)
+    return lines
+
+
+def finding_line(finding: Finding, refs: Mapping[str, Sequence[str]]) -> str:
+    parts: list[str] = []
+    if finding.commit is not None:
+        where = refs.get(finding.commit.sha, ())
+        if where:
+            parts.append(",".join(where))
+        parts.append(finding.commit.sha[:12])
+    parts.append(f"{escape(finding.path)}:{finding.line}")
+    parts.append(finding.rule_id)
+    parts.append(finding.preview)
+    return "  ".join(parts) + f"  ({finding.title})"
+
+
+def fix_lines(findings: Sequence[Finding], what: str) -> list[str]:
+    if what == "commit":
+        return [
+            "To fix it: take the secret out of the staged files (read it from the environment or",
+            "a secret store instead) and stage the change again. If the secret was ever shared",
+            "or pushed anywhere, rotate or revoke it as well.",
+        ]
+    commits = sorted({f.commit.sha[:12] for f in findings if f.commit})
+    rewrite = (
+        f"(git rebase -i {commits[0]}^ and edit that commit, or git commit --amend for the last"
+        " one), then push again."
+        if commits
+        else "then push again."
+    )
+    return [
+        "To fix it: remove the secret from the commit that added it and rewrite the branch",
+        rewrite,
+        "A secret that left your machine is leaked even after the rewrite: rotate or revoke it.",
+    ]
+
+
+def escape(text: str) -> str:
+    """Control characters in a name must not rewrite the pusher's terminal."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
