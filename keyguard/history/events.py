@@ -65,10 +65,14 @@ def find_events(
         # Secrets this commit deleted elsewhere: each may move once (a rename), so a delete
         # plus two adds is one rename and one copy.
         moved: Counter[str] = Counter()
+        deleted: set[str] = set()
         for change in record.changes:
             if change.status == "D" or is_zero(change.new):
                 moved.update(secrets(known.at(change.old, change.path)))
-        for change in sorted(interesting, key=lambda c: c.path):
+                deleted.add(change.old)
+        # An unchanged blob at a new path is the rename; other paths holding it are copies.
+        order = sorted(interesting, key=lambda c: (c.new not in deleted, c.path))
+        for change in order:
             new = _introduced(change, known, moved)
             if not new:
                 continue

@@ -26,7 +26,7 @@ def updates_from(stdin: str, env: Mapping[str, str], repo: Path) -> list[RefUpda
     if to_ref:
         old = git.verify_revision(repo, env.get("PRE_COMMIT_FROM_REF") or to_ref)
         new = git.verify_revision(repo, to_ref)
-        return [RefUpdate(old if old != new else git.ZERO, new, remote_branch or to_ref)]
+        return [RefUpdate(old, new, remote_branch or to_ref)]
     if local_branch:
         new = git.verify_revision(repo, local_branch)
         return [RefUpdate(git.ZERO, new, remote_branch or local_branch)]
