@@ -21,6 +21,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("--version", "-V"):
         print(f"keyguard {__version__}")
+        if "--verbose" in args[1:] or "-v" in args[1:]:
+            print(_versions())
         return ExitCode.CLEAN
     debug = "--debug" in args
     # --debug is accepted anywhere on the line (before or after the command).
@@ -53,6 +55,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report_crash(debug)
         return ExitCode.CRASH
     return int(result) if isinstance(result, int) else ExitCode.CLEAN
+
+
+def _versions() -> str:
+    """Which matcher a scan will use (and why), for bug reports and the README's speed claims."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from keyguard.matcher import is_hyperscan_available
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    if is_hyperscan_available():
+        matcher = f"hyperscan {installed('hyperscan')} (fast)"
+    else:
+        matcher = (
+            f"pyahocorasick {installed('pyahocorasick')} (hyperscan is not installed: no wheel for "
+            f"{platform.system()} {platform.machine()}, or it failed to load)"
+        )
+    return (
+        f"matcher: {matcher}\n"
+        f"python: {platform.python_version()} ({platform.system()} {platform.machine()})"
+    )
 
 
 def _report_crash(debug: bool) -> None:
