@@ -110,9 +110,21 @@ class _Job:
     compiled: CompiledRuleset
     policy: SkipPolicy
     deadline: float | None
+    chunks: list[list[Blob]]
 
 
-_JOB: _Job | None = None  # set in the parent before forking: workers inherit it
+# Set in the parent before forking: workers inherit it, so only chunk numbers go to them and
+# only positions come back (pickling 165k blob records each way costs a second on git.git).
+_JOB: _Job | None = None
+
+
+@dataclass(slots=True)
+class _Part:
+    chunk: int
+    done: list[int]  # positions in the chunk
+    findings: dict[int, list[Finding]]
+    stats: Stats
+    stopped: str | None = None
 
 
 def _worker_init() -> None:
@@ -120,22 +132,22 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _scan_chunk(blobs: Sequence[Blob]) -> Scanned:
+def _scan_chunk(number: int) -> _Part:
     assert _JOB is not None
     job = _JOB
-    out = Scanned({}, set(), Stats())
+    out = _Part(number, [], {}, Stats())
     try:
-        for blob, data, problem in job.store.read(blobs):
+        for position, (blob, data, problem) in enumerate(job.store.read(job.chunks[number])):
             if job.deadline is not None and time.monotonic() > job.deadline:
                 out.stopped = "time budget exceeded"
                 break
             if data is None:
                 out.stats.errors.append(problem)
                 continue
-            out.done.add(blob)
+            out.done.append(position)
             found = scan_one(blob, data, job.compiled, job.policy, out.stats)
             if found:
-                out.findings[blob] = found
+                out.findings[position] = found
     except KeyboardInterrupt:  # only in the parent (workers ignore SIGINT): keep what finished
         out.stopped = "interrupted"
     except ScanError as exc:
@@ -195,8 +207,8 @@ def scan_blobs(
         else:
             out.stats.skipped.append(Skip(blob.name, reason))
             out.done.add(blob)
-    _JOB = _Job(store, compiled, policy, deadline)
     chunks = _chunks(todo, max(jobs * 4, min(128, len(todo) // 2000)))
+    _JOB = _Job(store, compiled, policy, deadline, chunks)
     parallel = (
         jobs > 1
         and len(chunks) > 1
@@ -205,9 +217,10 @@ def scan_blobs(
     )
     pool = multiprocessing.get_context("fork").Pool(jobs, _worker_init) if parallel else None
     try:
-        for part in _results(pool, chunks, deadline):
-            out.findings.update(part.findings)
-            out.done |= part.done
+        for part in _results(pool, len(chunks), deadline):
+            blobs_of = chunks[part.chunk]
+            out.findings.update((blobs_of[i], found) for i, found in part.findings.items())
+            out.done.update(blobs_of[i] for i in part.done)
             out.stats.add(part.stats)
             if progress is not None:
                 progress(len(out.done), out.stats.bytes)
@@ -234,13 +247,13 @@ def scan_blobs(
 
 
 def _results(
-    pool: multiprocessing.pool.Pool | None, chunks: list[list[Blob]], deadline: float | None
-) -> Iterator[Scanned]:
+    pool: multiprocessing.pool.Pool | None, count: int, deadline: float | None
+) -> Iterator[_Part]:
     if pool is None:
-        yield from (_scan_chunk(c) for c in chunks)
+        yield from (_scan_chunk(n) for n in range(count))
         return
-    pending = pool.imap_unordered(_scan_chunk, chunks)
-    for _ in chunks:
+    pending = pool.imap_unordered(_scan_chunk, range(count))
+    for _ in range(count):
         remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
         yield pending.next(remaining)
 
