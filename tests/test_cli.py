@@ -78,6 +78,20 @@ def test_version(capsys: pytest.CaptureFixture[str], flag: str) -> None:
     assert err == ""
 
 
+def test_version_verbose_names_the_matcher(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keyguard import matcher
+
+    code, out, _ = run(capsys, "--version", "--verbose")
+    assert code == 0
+    expected = "hyperscan" if matcher.is_hyperscan_available() else "pyahocorasick"
+    assert f"matcher: {expected}" in out
+    monkeypatch.setattr(matcher, "is_hyperscan_available", lambda: False)
+    code, out, _ = run(capsys, "--version", "--verbose")
+    assert "matcher: pyahocorasick" in out and "hyperscan is not installed" in out
+
+
 def test_version_does_not_import_the_cli_framework() -> None:
     probe = (
         "import sys, keyguard.cli\n"

@@ -1142,3 +1142,26 @@ def test_other_worktree_head_with_the_cache(
     want.append(ev(second, "two.txt", c3, 3, in_head=False))
     expect(audit(capsys, repo.path, "--no-cache"), *want)
     expect(audit(capsys, repo.path), *want)
+
+
+def test_sha256_repository(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, new_secret: Callable[[], str]
+) -> None:
+    """Object ids of SHA-256 length: listed, scanned, attributed and cached like SHA-1 ones."""
+    path = tmp_path / "sha256"
+    subprocess.run(
+        ["git", "init", "-q", "--object-format=sha256", "-b", "main", str(path)], check=True
+    )
+    home = tmp_path / "home256"
+    home.mkdir()
+    repo = GitRepo(path, home)
+    secret = new_secret()
+    repo.write("a.txt", "clean\n")
+    commit(repo, "one", 1)
+    repo.write("deploy.env", f"GITHUB_TOKEN={secret}\n")
+    c2 = commit(repo, "two", 2)
+    assert len(c2) == 64
+    found = ev(secret, "deploy.env", c2, 2, in_head=True)
+    expect(audit(capsys, repo.path), found)
+    expect(audit(capsys, repo.path), found)  # again from the cache
+    expect(audit(capsys, repo.path, "--range", "main~1..main", "--no-cache"), found)
