@@ -382,3 +382,12 @@ def test_zero_ids_of_either_length(server: Server) -> None:
     zero = "0" * len(old)
     done = hook_process(server.bare, f"{old} {zero} refs/heads/gone\n", server.env)()
     assert done.returncode == 0, done.stderr
+
+
+def test_blob_size_cap_is_applied_and_said(sha1_server: Server) -> None:
+    server = sha1_server
+    server.server_git("config", "keyguard.maxBlobSize", "1KB")
+    server.commit("big.txt", "x" * 4096 + "\n", "big file")
+    pushed = server.push("main")
+    assert pushed.accepted, pushed.err
+    assert "not scanned (1 too large)" in pushed.err

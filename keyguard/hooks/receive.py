@@ -18,6 +18,7 @@ import os
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Literal
 
 from keyguard.errors import ConfigError, ExitCode, UsageError
 from keyguard.hooks.updates import new_commits, parse_receive, refs_by_commit
-from keyguard.model import Finding
+from keyguard.model import Finding, Skip
 from keyguard.report.hook import GITLAB_PREFIX, finding_line, rejection_lines
 from keyguard.scope import RefUpdate, Revisions
 from keyguard.sources import git
@@ -168,6 +169,7 @@ def run_pre_receive(
         refs = refs_by_commit(repo, updates, exclude) if findings else {}
     finally:
         watchdog.cancel()
+    _note_skips(result.stats.skipped, say)
     overran = any(e.startswith("time budget exceeded") for e in result.stats.errors)
     other_errors = [e for e in result.stats.errors if not e.startswith("time budget exceeded")]
     if BYPASS_OPTION in push_options(env):
@@ -186,6 +188,21 @@ def run_pre_receive(
     if overran:
         return _overrun(chosen, say)
     return ExitCode.CLEAN
+
+
+def _note_skips(skipped: Sequence[Skip], say: Say) -> None:
+    """Blobs passed over by policy are said, never left out unseen."""
+    if not skipped:
+        return
+    counts = Counter(s.reason for s in skipped)
+    large = [s.name for s in skipped if s.reason == "too large"]
+    text = ", ".join(f"{n} {why}" for why, n in sorted(counts.items()))
+    say(f"keyguard: note: {len(skipped)} blob(s) not scanned ({text})")
+    if large:
+        say(
+            f"keyguard: note: over the size cap: {', '.join(large[:5])}"
+            + (" ..." if len(large) > 5 else "")
+        )
 
 
 def _overrun(chosen: ReceiveSettings, say: Say) -> int:
