@@ -308,6 +308,20 @@ def pre_receive(
     return run_pre_receive(repo, flags, sys.stdin.read(), dict(os.environ), STARTED)
 
 
+@app.command("github-action", hidden=True)
+def github_action(
+    max_file_size: MaxSizeOpt = None,
+    jobs: JobsOpt = 0,
+    matcher: MatcherOpt = "auto",
+) -> int:
+    """Run as the GitHub Action's scan step (reads the GITHUB_* and INPUT_* variables)."""
+    import os
+
+    from keyguard.ci.github import run_action
+
+    return run_action(dict(os.environ), max_file_size=max_file_size, matcher=matcher, jobs=jobs)
+
+
 @app.command("install-hook")
 def install_hook(
     kind: Annotated[str, typer.Argument(help="pre-commit, pre-push or pre-receive.")],

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from keyguard.report.github import format_github
 from keyguard.report.json import format_json, format_jsonl
 from keyguard.report.model import Report
+from keyguard.report.sarif import format_sarif
 from keyguard.report.text import format_text
 
 
@@ -32,6 +34,8 @@ FORMATS: dict[str, Format] = {
         ),
         Format("json", lambda r, o: format_json(r, o.show_secrets), "one document"),
         Format("jsonl", lambda r, o: format_jsonl(r, o.show_secrets), "one finding per line"),
+        Format("sarif", lambda r, o: format_sarif(r), "SARIF 2.1.0 for code scanning"),
+        Format("github", lambda r, o: format_github(r), "GitHub Actions annotations"),
     )
 }
 

@@ -1,0 +1,1 @@
+"""Drivers for CI systems (the GitHub Action)."""
