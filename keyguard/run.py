@@ -74,12 +74,29 @@ def build_rules(cfg: config_mod.Config, matcher: str) -> CompiledRuleset:
         raise UsageError(str(exc)) from None
 
 
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What every command needs before it scans: the configuration, the compiled rules, the
+    size cap."""
+
+    cfg: config_mod.Config
+    compiled: CompiledRuleset
+    max_size: int
+
+
+def prepare(
+    config: Path | None, no_config: bool, root: Path, matcher: str, max_size: str | None
+) -> Settings:
+    """`config` (or the one found at `root` unless `no_config`), its rules compiled once."""
+    cfg = load_config(config, no_config, root)
+    return Settings(cfg, build_rules(cfg, matcher), max_file_size(max_size, cfg))
+
+
 def run_scan(request: ScanRequest) -> int:
     stdin = request.targets == ("-",)
     root = Path.cwd() if stdin else Path(request.targets[0])
-    cfg = load_config(request.config, request.no_config, root)
-    max_size = max_file_size(request.max_file_size, cfg)
-    compiled = build_rules(cfg, request.matcher)
+    ready = prepare(request.config, request.no_config, root, request.matcher, request.max_file_size)
+    cfg, compiled, max_size = ready.cfg, ready.compiled, ready.max_size
     store: BlobStore
     if stdin:
         data = sys.stdin.buffer.read()
@@ -135,9 +152,10 @@ def run_history(request: HistoryRequest) -> int:
 
     if not request.repo.exists():
         raise UsageError(f"{request.repo}: no such directory")
-    cfg = load_config(request.config, request.no_config, request.repo)
-    max_size = max_file_size(request.max_file_size, cfg)
-    compiled = build_rules(cfg, request.matcher)
+    ready = prepare(
+        request.config, request.no_config, request.repo, request.matcher, request.max_file_size
+    )
+    cfg, compiled = ready.cfg, ready.compiled
     if not git.is_repository(request.repo):
         raise UsageError(f"{request.repo}: not a git repository")
     chosen = scope.from_options(request.repo, request.branch, request.rev_range, request.since)
@@ -148,7 +166,7 @@ def run_history(request: HistoryRequest) -> int:
             chosen,
             AuditOptions(
                 jobs=request.jobs or default_jobs(),
-                max_size=max_size,
+                max_size=ready.max_size,
                 use_cache=not request.no_cache,
                 progress=progress,
                 need_values=request.show_secrets or cfg.has_value_allowlists,

@@ -21,11 +21,10 @@ import pytest
 
 from keyguard.examples import generate_secret
 from keyguard.signatures import load_builtin
-from tests.conftest import GitRepo
+from tests.conftest import ROOT, GitRepo, copy_checkout
 
 yaml = pytest.importorskip("yaml")
 
-ROOT = Path(__file__).resolve().parent.parent
 GITHUB_PAT = {r.id: r for r in load_builtin()}["github.pat"]
 _RNG = random.Random("action")
 _EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
@@ -136,19 +135,7 @@ class Runner:
 def runner(tmp_path_factory: pytest.TempPathFactory) -> Runner:
     """The action's files as GitHub downloads them (no .git), installed once by its first step."""
     action_path = tmp_path_factory.mktemp("action")
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout
-    for name in filter(None, listed.decode().split("\0")):
-        source, target = ROOT / name, action_path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_symlink():
-            target.symlink_to(os.readlink(source))
-        elif source.is_file():
-            shutil.copy2(source, target)
+    copy_checkout(action_path)
     assert not (action_path / ".git").exists()
     runner_temp = tmp_path_factory.mktemp("runner-temp")
     made = Runner(action_path, runner_temp)

@@ -275,46 +275,27 @@ def test_pre_push_from_stdin_and_from_the_framework_variables(
     repo.write("k.env", f"GITHUB_TOKEN={token()}\n")
     bad = repo.commit("secret")
     env = {k: v for k, v in repo.env.items() if not k.startswith("PRE_COMMIT_")}
+
+    def pre_push(extra_env: dict[str, str], stdin: str | None) -> subprocess.CompletedProcess[str]:
+        # With stdin None the hook gets none (as under the framework, which reads it itself).
+        return subprocess.run(
+            [sys.executable, "-m", "keyguard", "pre-push", *(["origin", "url"] if stdin else [])],
+            cwd=repo.path,
+            env={**env, **extra_env},
+            input=stdin,
+            stdin=subprocess.DEVNULL if stdin is None else None,
+            capture_output=True,
+            text=True,
+        )
+
     zero = "0" * 40
-    line = f"refs/heads/main {bad} refs/heads/main {zero}\n"
-    done = subprocess.run(
-        [sys.executable, "-m", "keyguard", "pre-push", "origin", "url"],
-        cwd=repo.path,
-        env=env,
-        input=line,
-        capture_output=True,
-        text=True,
-    )
+    done = pre_push({}, f"refs/heads/main {bad} refs/heads/main {zero}\n")
     assert done.returncode == 1 and bad[:12] in done.stderr
     # The pre-commit framework passes the range in variables (its stdin is its own).
-    ranged = {**env, "PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": bad}
-    done = subprocess.run(
-        [sys.executable, "-m", "keyguard", "pre-push"],
-        cwd=repo.path,
-        env=ranged,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    done = pre_push({"PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": bad}, None)
     assert done.returncode == 1 and bad[:12] in done.stderr
-    clean = {**env, "PRE_COMMIT_FROM_REF": bad, "PRE_COMMIT_TO_REF": bad}
-    done = subprocess.run(
-        [sys.executable, "-m", "keyguard", "pre-push"],
-        cwd=repo.path,
-        env=clean,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    done = pre_push({"PRE_COMMIT_FROM_REF": bad, "PRE_COMMIT_TO_REF": bad}, None)
     assert done.returncode == 0, done.stderr
     # A deletion only: nothing to check, said so.
-    line = f"(delete) {zero} refs/heads/old {bad}\n"
-    done = subprocess.run(
-        [sys.executable, "-m", "keyguard", "pre-push", "origin", "url"],
-        cwd=repo.path,
-        env=env,
-        input=line,
-        capture_output=True,
-        text=True,
-    )
+    done = pre_push({}, f"(delete) {zero} refs/heads/old {bad}\n")
     assert done.returncode == 0 and "no new commits" in done.stderr

@@ -16,9 +16,8 @@ import pytest
 
 from keyguard.examples import generate_secret
 from keyguard.signatures import load_builtin
-from tests.conftest import GitRepo
+from tests.conftest import GitRepo, copy_checkout
 
-ROOT = Path(__file__).resolve().parent.parent
 GITHUB_PAT = {r.id: r for r in load_builtin()}["github.pat"]
 _RNG = random.Random("pre-commit framework")
 
@@ -36,22 +35,7 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path
     """A snapshot of this checkout as a git repository (the framework clones hooks from git),
     its commit, and a PRE_COMMIT_HOME shared by the tests so keyguard is installed once."""
     snapshot = tmp_path_factory.mktemp("keyguard-hooks")
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout
-    for name in filter(None, listed.decode().split("\0")):
-        source = ROOT / name
-        if source.is_file() and not source.is_symlink():
-            target = snapshot / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-        elif source.is_symlink():
-            target = snapshot / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.symlink_to(os.readlink(source))
+    copy_checkout(snapshot)
     env = {
         **os.environ,
         "GIT_AUTHOR_NAME": "t",

@@ -160,8 +160,7 @@ def run_action(
     from keyguard.history import AuditOptions, audit
     from keyguard.report import RenderOptions, render
     from keyguard.report.github import format_summary
-    from keyguard.run import build_rules, load_config, make_report, suppress
-    from keyguard.run import max_file_size as size_cap
+    from keyguard.run import make_report, prepare, suppress
 
     inputs = ActionInputs.from_env(env)
     workspace = Path(env.get("GITHUB_WORKSPACE") or ".")
@@ -178,13 +177,12 @@ def run_action(
     plan = plan_action(repo, env.get("GITHUB_EVENT_NAME", ""), event, inputs)
     print(f"keyguard: {plan.description}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="keyguard-action-") as tmp:
-        if plan.config_rev is not None:
-            # The trusted side's configuration, or none at all: never the head's.
-            config = config_at(repo, plan.config_rev, Path(tmp))
-            cfg = load_config(config, config is None, repo)
-        else:
-            cfg = load_config(None, False, repo)
-        compiled = build_rules(cfg, matcher)
+        # The trusted side's configuration, or none at all: never the head's.
+        config = config_at(repo, plan.config_rev, Path(tmp)) if plan.config_rev else None
+        ready = prepare(
+            config, plan.config_rev is not None and config is None, repo, matcher, max_file_size
+        )
+        compiled = ready.compiled
         if plan.scope is None:
             from keyguard.history import HistoryStats
 
@@ -195,11 +193,11 @@ def run_action(
                 repo,
                 compiled,
                 plan.scope,
-                AuditOptions(jobs=jobs or default_jobs(), max_size=size_cap(max_file_size, cfg)),
+                AuditOptions(jobs=jobs or default_jobs(), max_size=ready.max_size),
             )
             stats = result.stats
             stats.notes[:0] = plan.notes
-            findings = suppress(result.findings, cfg)
+            findings = suppress(result.findings, ready.cfg)
     report = make_report(
         "history",
         (str(repo),),

@@ -77,8 +77,7 @@ def run_pre_push(
     from keyguard.history import AuditOptions, audit
     from keyguard.hooks.updates import refs_by_commit
     from keyguard.report.hook import rejection_lines
-    from keyguard.run import build_rules, emit, exit_code, load_config, make_report, suppress
-    from keyguard.run import max_file_size as size_cap
+    from keyguard.run import emit, exit_code, make_report, prepare, suppress
 
     if not git.is_repository(repo):
         raise UsageError(f"{repo}: not a git repository")
@@ -87,26 +86,25 @@ def run_pre_push(
         print("keyguard: pre-push: no new commits to check", file=sys.stderr)
         return 0
     root = git.toplevel(repo) or repo
-    cfg = load_config(config, no_config, root)
-    compiled = build_rules(cfg, matcher)
+    ready = prepare(config, no_config, root, matcher, max_file_size)
     result = audit(
         repo,
-        compiled,
+        ready.compiled,
         scope,
         AuditOptions(
             jobs=jobs or default_jobs(),
-            max_size=size_cap(max_file_size, cfg),
-            need_values=show_secrets or cfg.has_value_allowlists,
+            max_size=ready.max_size,
+            need_values=show_secrets or ready.cfg.has_value_allowlists,
         ),
     )
-    findings = suppress(result.findings, cfg)
+    findings = suppress(result.findings, ready.cfg)
     stats = result.stats
     report = make_report(
         "push",
         tuple(u.ref for u in updates),
         findings,
         stats,
-        compiled,
+        ready.compiled,
         extra={"commits": stats.commits, "blobs": stats.files, "notes": list(stats.notes)},
     )
     if output_format == "text" and output is None:

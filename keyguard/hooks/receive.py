@@ -136,7 +136,7 @@ def run_pre_receive(
     repo: Path, flags: ReceiveFlags, stdin: str, env: Mapping[str, str], started: float
 ) -> int:
     from keyguard.history import AuditOptions, audit
-    from keyguard.run import build_rules, load_config, max_file_size, suppress
+    from keyguard.run import prepare, suppress
 
     say = Say(env)
     if not git.is_repository(repo):
@@ -146,20 +146,21 @@ def run_pre_receive(
     deadline = started + chosen.time_budget
     watchdog = _Watchdog(deadline + WATCHDOG_GRACE, chosen, say)
     try:
-        cfg = load_config(chosen.config, chosen.config is None, repo)
-        compiled = build_rules(cfg, chosen.matcher)
-        max_size = max_file_size(chosen.max_blob_size, cfg)
+        ready = prepare(
+            chosen.config, chosen.config is None, repo, chosen.matcher, chosen.max_blob_size
+        )
+        cfg = ready.cfg
         exclude = Revisions(exclude_refs=("--all",))
         scope = new_commits(updates, exclude)
         if scope.is_empty:
             return ExitCode.CLEAN  # only deletions: nothing new to scan
         result = audit(
             repo,
-            compiled,
+            ready.compiled,
             scope,
             AuditOptions(
                 jobs=chosen.jobs or 1,
-                max_size=max_size,
+                max_size=ready.max_size,
                 use_cache=False,
                 need_values=cfg.has_value_allowlists,
                 deadline=deadline,

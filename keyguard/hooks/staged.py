@@ -154,20 +154,22 @@ def run_staged(
     import sys
 
     from keyguard.report.hook import fix_lines
-    from keyguard.run import build_rules, emit, exit_code, load_config, make_report, suppress
-    from keyguard.run import max_file_size as size_cap
+    from keyguard.run import emit, exit_code, make_report, prepare, suppress
 
     top = work_tree_root(repo)
     paths = repo_relative(top, files, Path.cwd())
-    cfg = load_config(config, no_config, top)
-    compiled = build_rules(cfg, matcher)
-    scanned = scan_staged(top, paths, compiled, SkipPolicy(size_cap(max_file_size, cfg)))
+    ready = prepare(config, no_config, top, matcher, max_file_size)
+    scanned = scan_staged(top, paths, ready.compiled, SkipPolicy(ready.max_size))
     missing = [s.name for s in scanned.stats.skipped if s.reason == "not in the index"]
     if paths and len(missing) == len(paths):
         # Named files, none of them staged or tracked: a hook that scanned nothing must say so.
         raise UsageError(f"not in the index (git add them first): {', '.join(missing)}")
     report = make_report(
-        "staged", files or (str(top),), suppress(scanned.findings, cfg), scanned.stats, compiled
+        "staged",
+        files or (str(top),),
+        suppress(scanned.findings, ready.cfg),
+        scanned.stats,
+        ready.compiled,
     )
     emit(report, output_format, output, show_secrets)
     if report.findings and output_format == "text":
