@@ -173,10 +173,15 @@ class Tool:
     argv: list[str] | None  # None: not available
     version: str
     note: str = ""
+    exit_codes: frozenset[int] | None = None  # exit codes that mean success; None: by name
 
     @property
     def available(self) -> bool:
         return self.argv is not None
+
+    @property
+    def ok_exit_codes(self) -> frozenset[int]:
+        return self.exit_codes if self.exit_codes is not None else OK_EXIT_CODES[self.name]
 
 
 VERSION_ARGS: Mapping[str, tuple[str, ...]] = {
@@ -652,10 +657,10 @@ def prepare_inputs(bench_dir: Path, source: Path) -> None:
 # --------------------------------------------------------------------------- running
 
 
-def add_common_args(parser: argparse.ArgumentParser, timeout: float) -> None:
-    """Options shared by both benchmarks."""
+def add_common_args(parser: argparse.ArgumentParser, timeout: float, runs: int = 3) -> None:
+    """Options shared by the benchmarks."""
     add = parser.add_argument
-    add("--runs", type=int, default=3, help="measured runs per tool (default 3)")
+    add("--runs", type=int, default=runs, help=f"measured runs per tool (default {runs})")
     add("--warmups", type=int, default=1, help="unmeasured runs first (default 1)")
     add("--keyguard", default="keyguard", help="keyguard command (default: keyguard)")
     add("--gitleaks", default="gitleaks", help="gitleaks command (default: gitleaks)")
@@ -717,12 +722,15 @@ class Settings:
     retries: int = 2  # repeat a measured run disturbed by other load, at most this often
     tag: str = ""  # prefix for kept report names (e.g. the tree's name)
     gate: IdleGate = field(default_factory=IdleGate)
+    cwd: Path | None = None  # working directory of the measured commands
 
 
 def measure(tools: Sequence[Tool], plan: RunPlan, settings: Settings) -> list[Measurement]:
     """Warm up every tool, then run the tools round-robin ``settings.runs`` times.
 
     ``plan(tool, output_path)`` returns the argv to run and the report it writes (or None).
+    It is called again before each repeated (disturbed) run, so a plan may prepare fresh input
+    for every run it is asked for (a new staged change, new commits to push).
     """
     results = [Measurement(tool, "") for tool in tools]
     total = settings.warmups + settings.runs
@@ -741,11 +749,11 @@ def _run_once(
 ) -> None:
     name, scratch = item.tool.name, settings.scratch
     output = scratch / f"{name}.json"
-    output.unlink(missing_ok=True)
-    argv, report = plan(item.tool, output)
-    item.command = display(argv).replace(str(output), "OUT")
     log = scratch / f"{name}.stderr"
     for attempt in range(settings.retries + 1):
+        output.unlink(missing_ok=True)
+        argv, report = plan(item.tool, output)
+        item.command = display(argv).replace(str(output), "OUT")
         run = _run_watched(argv, settings, scratch / f"{name}.stdout", log)
         step(
             f"{name} {label}: {run.seconds:.2f}s (cpu {run.cpu_seconds:.2f}s), "
@@ -757,7 +765,7 @@ def _run_once(
             break
         item.discarded += 1
         step(f"{name}: discarding that run (disturbed by other load), running it again")
-    ok = run.exit_code in OK_EXIT_CODES[name] and not run.timed_out
+    ok = run.exit_code in item.tool.ok_exit_codes and not run.timed_out
     if not ok:
         reason = "timed out" if run.timed_out else f"exit code {run.exit_code}"
         item.error = f"failed ({reason}): {tail(log)}"
@@ -771,7 +779,9 @@ def _run_watched(argv: Sequence[str], settings: Settings, stdout: Path, stderr: 
     """run_measured, plus how much of the machine other processes used around the run."""
     before_wait = settings.gate.wait()
     start = _cpu_jiffies()
-    run = run_measured(argv, stdout=stdout, stderr=stderr, timeout=settings.timeout)
+    run = run_measured(
+        argv, stdout=stdout, stderr=stderr, cwd=settings.cwd, timeout=settings.timeout
+    )
     during = others_share(start, _cpu_jiffies(), run.cpu_seconds)
     return dataclasses.replace(run, busy_other=max(before_wait, during))
 
