@@ -40,16 +40,12 @@ def _rank(finding: Finding) -> tuple[int, str, int, int]:
 
 def annotation(finding: Finding) -> str:
     kind = KIND.get(finding.severity, "warning")
-    props = ",".join(
-        [
-            f"file={escape_property(finding.path)}",
-            f"line={finding.line}",
-            f"endLine={max(finding.end_line, finding.line)}",
-            f"col={finding.column}",
-            f"endColumn={finding.end_column}",
-            f"title={escape_property(f'keyguard: {finding.title}')}",
-        ]
-    )
+    end_line = max(finding.end_line, finding.line)
+    place = [f"file={escape_property(finding.path)}", f"line={finding.line}", f"endLine={end_line}"]
+    if end_line == finding.line:
+        # GitHub takes columns only for a one-line range (a private key block spans lines).
+        place += [f"col={finding.column}", f"endColumn={finding.end_column}"]
+    props = ",".join([*place, f"title={escape_property(f'keyguard: {finding.title}')}"])
     message = f"{finding.rule_id}: {finding.preview}"
     if finding.commit is not None:
         message += f" added in {finding.commit.sha[:12]}"
@@ -66,10 +62,13 @@ def format_github(report: Report, show_secrets: bool = False) -> str:
         by_kind[KIND.get(finding.severity, "warning")].append(finding)
     lines: list[str] = []
     cut = 0
+    over = any(len(found) > ANNOTATION_LIMIT for found in by_kind.values())
     for kind in ("error", "warning", "notice"):
         found = by_kind.get(kind, [])
-        lines += [annotation(f) for f in found[:ANNOTATION_LIMIT]]
-        cut += max(len(found) - ANNOTATION_LIMIT, 0)
+        # The closing "N more" line is a notice too: leave it a place among the 10 shown.
+        room = ANNOTATION_LIMIT - 1 if over and kind == "notice" else ANNOTATION_LIMIT
+        lines += [annotation(f) for f in found[:room]]
+        cut += max(len(found) - room, 0)
     if cut:
         lines.append(
             f"::notice title=keyguard::{cut} more finding{'s' * (cut != 1)} not annotated "
@@ -122,9 +121,12 @@ def format_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
             "Every secret listed here has been pushed: rotate or revoke it, then remove it "
             "(and rewrite the history if it is in a commit).",
         ]
-    notes = [*report.errors[:20], *(report.extra or {}).get("notes", [])]
-    if notes:
+    notes = (report.extra or {}).get("notes")
+    items = [*report.errors[:20], *(notes if isinstance(notes, list) else [])]
+    if len(report.errors) > 20:
+        items.insert(20, f"... and {len(report.errors) - 20} more errors: see the report")
+    if items:
         lines.append("")
-    lines += [f"- {cell(str(text))}" for text in notes]
+    lines += [f"- {cell(str(text))}" for text in items]
     lines.append("")
     return "\n".join(lines) + "\n"

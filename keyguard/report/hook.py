@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from keyguard.model import Finding
+from keyguard.report.model import printable
 
 GITLAB_PREFIX = "GL-HOOK-ERR: "
 
@@ -43,7 +44,7 @@ def finding_line(finding: Finding, refs: Mapping[str, Sequence[str]]) -> str:
         if where:
             parts.append(",".join(where))
         parts.append(finding.commit.sha[:12])
-    parts.append(f"{escape(finding.path)}:{finding.line}")
+    parts.append(f"{printable(finding.path)}:{finding.line}")
     parts.append(finding.rule_id)
     parts.append(finding.preview)
     return "  ".join(parts) + f"  ({finding.title})"
@@ -68,8 +69,3 @@ def fix_lines(findings: Sequence[Finding], what: str) -> list[str]:
         rewrite,
         "A secret that left your machine is leaked even after the rewrite: rotate or revoke it.",
     ]
-
-
-def escape(text: str) -> str:
-    """Control characters in a name must not rewrite the pusher's terminal."""
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)

@@ -32,6 +32,13 @@ class Report:
         return not self.errors
 
 
+def printable(text: str) -> str:
+    """Text from a scanned repository (a path, an author) as it may reach a terminal or a CI
+    log: control characters escaped, so a name can neither rewrite the screen nor start a line
+    that a runner reads as a command."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
 def finding_dict(finding: Finding, show_secrets: bool) -> dict[str, Any]:
     commit = finding.commit
     entry: dict[str, Any] = {

@@ -11,6 +11,7 @@ in, whatever `--show-secrets` says.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +25,7 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 PRECISION = {"high": "high", "medium": "medium", "low": "low"}
+_DRIVE = re.compile(r"[A-Za-z]:/")  # an absolute Windows path, forward slashes
 
 
 def format_sarif(report: Report, show_secrets: bool = False) -> str:
@@ -47,18 +49,27 @@ def format_sarif(report: Report, show_secrets: bool = False) -> str:
         "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The scanned root."}}},
         "invocations": [_invocation(report)],
         "results": results,
-        "properties": {
-            "kind": report.kind,
-            "files": report.files,
-            "bytes": report.bytes,
-            "skipped": dict(sorted(report.skipped.items())),
-            "rules": report.rules,
-            "ruleset": report.ruleset,
-            "matcher": report.matcher,
-        },
+        "properties": _scan_properties(report),
     }
     document = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _scan_properties(report: Report) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "kind": report.kind,
+        "files": report.files,
+        "bytes": report.bytes,
+        "skipped": dict(sorted(report.skipped.items())),
+        "rules": report.rules,
+        "ruleset": report.ruleset,
+        "matcher": report.matcher,
+    }
+    for key, value in sorted((report.extra or {}).items()):
+        # A source's own counts (commits, blobs); its notes are notifications, see _invocation.
+        if isinstance(value, int | str):
+            properties.setdefault(key, value)
+    return properties
 
 
 def _rules(findings: tuple[Finding, ...]) -> list[dict[str, Any]]:
@@ -115,10 +126,7 @@ def _result(finding: Finding, rule_index: int, occurrence: int) -> dict[str, Any
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {
-                        "uri": artifact_uri(finding.path),
-                        "uriBaseId": "%SRCROOT%",
-                    },
+                    "artifactLocation": artifact_location(finding.path),
                     "region": {
                         "startLine": max(finding.line, 1),
                         "startColumn": max(finding.column, 1),
@@ -133,6 +141,17 @@ def _result(finding: Finding, rule_index: int, occurrence: int) -> dict[str, Any
     }
 
 
+def artifact_location(path: str) -> dict[str, str]:
+    """Where a result is: relative to %SRCROOT%, or, for a file named on the command line by an
+    absolute path (under no root), a `file:` URI. Under a uriBaseId, "/tmp/a.env" would not be
+    that file but a path that replaces the root's."""
+    if path.startswith("/"):
+        return {"uri": "file://" + artifact_uri(path)}
+    if _DRIVE.match(path):
+        return {"uri": "file:///" + path[:2] + artifact_uri(path[2:])}
+    return {"uri": artifact_uri(path), "uriBaseId": "%SRCROOT%"}
+
+
 def artifact_uri(path: str) -> str:
     """A relative URI reference for a reported path (RFC 3986: spaces, `%`, `#`, `?`, `:` and
     non-ASCII escaped, so no path reads as a scheme, a query or a fragment)."""
@@ -141,4 +160,8 @@ def artifact_uri(path: str) -> str:
 
 def _invocation(report: Report) -> dict[str, Any]:
     notifications = [{"level": "error", "message": {"text": error}} for error in report.errors]
+    # What a history audit says about its own coverage (a shallow clone, submodules not entered).
+    notes = (report.extra or {}).get("notes")
+    if isinstance(notes, list):
+        notifications += [{"level": "note", "message": {"text": str(note)}} for note in notes]
     return {"executionSuccessful": report.complete, "toolExecutionNotifications": notifications}

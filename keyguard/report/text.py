@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from keyguard.model import Finding
-from keyguard.report.model import Report
+from keyguard.report.model import Report, printable
 
 _SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -59,9 +59,12 @@ def render(console: Console, report: Report, show_secrets: bool) -> None:
             header.append(f"  ({first.confidence} confidence)", style="dim")
         console.print(header)
         for finding in group:
-            where = f"    {escape(finding.path)}:{finding.line}:{finding.column}"
+            where = f"    {escape(printable(finding.path))}:{finding.line}:{finding.column}"
             if finding.commit is not None:
-                where += f"  {finding.commit.sha[:12]} {finding.commit.date[:10]} {escape(finding.commit.author)}"
+                commit = finding.commit
+                where += (
+                    f"  {commit.sha[:12]} {commit.date[:10]} {escape(printable(commit.author))}"
+                )
             if finding.decoded:
                 where += f"  (in {finding.decoded}-encoded data)"
             if finding.paired_with:
@@ -69,7 +72,7 @@ def render(console: Console, report: Report, show_secrets: bool) -> None:
             console.print(where, markup=True)
     console.print(Text(summary_line(report), style="bold" if report.findings else ""))
     for error in report.errors[:20]:
-        console.print(Text(f"error: {error}", style="red"))
+        console.print(Text(f"error: {printable(error)}", style="red"))
     if len(report.errors) > 20:
         console.print(Text(f"... and {len(report.errors) - 20} more errors", style="red"))
 
