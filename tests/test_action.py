@@ -174,8 +174,25 @@ def pull_request(base: str, head: str) -> Event:
     return Event("pull_request", {"pull_request": {"base": {"sha": base}, "head": {"sha": head}}})
 
 
+def commands(done: StepRun) -> list[str]:
+    """The lines the runner takes for workflow commands (none while commands are stopped)."""
+    found: list[str] = []
+    paused: str | None = None
+    for line in done.out.splitlines():
+        text = line.strip()
+        if paused is not None:
+            if text == f"::{paused}::":
+                paused = None
+            continue
+        if text.startswith("::stop-commands::"):
+            paused = text.removeprefix("::stop-commands::")
+        elif text.startswith("::"):
+            found.append(text)
+    return found
+
+
 def annotations(done: StepRun) -> list[str]:
-    return [line for line in done.out.splitlines() if line.startswith("::error")]
+    return [line for line in commands(done) if line.startswith("::error")]
 
 
 @pytest.fixture
@@ -215,6 +232,20 @@ def test_pull_request_reports_only_what_it_adds(
     ] == ["app/config.env"]
     for text in (done.out, done.err, done.summary, Path(done.outputs["sarif"]).read_text()):
         assert added not in text and old not in text
+
+
+def test_hostile_file_names_cannot_forge_workflow_commands(
+    runner: Runner, project: tuple[GitRepo, str, str], tmp_path: Path
+) -> None:
+    repo, base, _ = project
+    repo.git("checkout", "-q", "-b", "hostile")
+    repo.write("a\n::warning title=forged::x\n.env", f"GITHUB_TOKEN={token()}\n")
+    head = repo.commit("hostile name")
+    done = scan(runner, repo, pull_request(base, head), tmp_path)
+    assert done.code == 1, done.out + done.err
+    found = commands(done)
+    assert len(found) == 1 and found[0].startswith("::error file=a%0A%3A%3Awarning")
+    assert not any("forged" in line and not line.startswith("::error") for line in found)
 
 
 def test_pull_request_cannot_switch_off_its_own_scan(

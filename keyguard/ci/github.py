@@ -14,6 +14,7 @@ outputs `findings` and `sarif`.
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -210,7 +211,12 @@ def run_action(
     sarif = sarif if sarif.is_absolute() else workspace / sarif
     sarif.parent.mkdir(parents=True, exist_ok=True)
     sarif.write_text(render(report, "sarif", RenderOptions()), encoding="utf-8")
+    # The readable report quotes names from the repository: the runner must not take any of
+    # its lines for a workflow command, so it is printed with command processing stopped.
+    pause = secrets.token_hex(16)
+    sys.stdout.write(f"::stop-commands::{pause}\n")
     sys.stdout.write(render(report, "text", RenderOptions()))
+    sys.stdout.write(f"::{pause}::\n")
     sys.stdout.write(render(report, "github", RenderOptions()))
     sys.stdout.flush()
     _append(env.get("GITHUB_STEP_SUMMARY"), format_summary(report))
