@@ -331,3 +331,24 @@ def test_filter_keeps(name: str, candidate: Candidate) -> None:
 def test_rejecting_filter_names_the_first_match() -> None:
     assert rejecting_filter(cand("${X}"), UNIVERSAL) == "template"
     assert rejecting_filter(cand(TOKEN), UNIVERSAL + SHAPE) is None
+
+
+def test_a_token_beside_sealed_secret_ciphertext_is_still_a_token(compiled: object) -> None:
+    """A SealedSecret's encryptedData values are ciphertext; a token in the same file is not
+    (found by the fingerprint property with `KIND: SEALEDSECRET` above a token)."""
+    from keyguard.engine import CompiledRuleset, scan
+    from keyguard.examples import generate_secret
+    from keyguard.signatures import load_builtin
+
+    assert isinstance(compiled, CompiledRuleset)
+    rng = random.Random("sealed")
+    token = generate_secret({r.id: r for r in load_builtin()}["github.pat"], rng)
+    cipher = "AgB" + "".join(
+        rng.choice(string.ascii_letters + string.digits + "+/") for _ in range(400)
+    )
+    doc = (
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nspec:\n  encryptedData:\n"
+        f"    api-token: {cipher}\n# left behind:\n# GITHUB_TOKEN={token}\n"
+    )
+    found = scan(doc.encode(), "k8s/sealed.yaml", compiled).findings
+    assert [f.secret for f in found] == [token]
