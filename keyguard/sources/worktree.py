@@ -35,7 +35,9 @@ class FileStore:
             try:
                 fd = os.open(blob.id, os.O_RDONLY | _NOFOLLOW)
                 with os.fdopen(fd, "rb") as handle:
-                    data = handle.read(self._limit)
+                    # read(n) allocates n bytes up front: cap only what may be over the cap.
+                    grown = os.fstat(fd).st_size >= self._limit
+                    data = handle.read(self._limit) if grown else handle.read()
             except OSError as exc:
                 yield blob, None, f"{blob.name}: {exc.strerror or exc}"
                 continue
