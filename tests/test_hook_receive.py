@@ -391,3 +391,19 @@ def test_blob_size_cap_is_applied_and_said(sha1_server: Server) -> None:
     pushed = server.push("main")
     assert pushed.accepted, pushed.err
     assert "not scanned (1 too large)" in pushed.err
+
+
+def test_first_push_into_an_empty_repository(tmp_path: Path, rules_cache: Path) -> None:
+    bare, work = tmp_path / "empty.git", tmp_path / "w"
+    env = {**os.environ, **_GIT_ENV, "HOME": str(tmp_path), "XDG_CACHE_HOME": str(rules_cache)}
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True, env=env)
+    hook = [sys.executable, "-m", "keyguard", "install-hook", "pre-receive", "--repo", str(bare)]
+    assert subprocess.run(hook, env=env, capture_output=True).returncode == 0
+    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True, env=env)
+    (work / "a.env").write_text(f"GITHUB_TOKEN={token()}\n", encoding="utf-8")
+    for args in (["add", "-A"], ["commit", "-q", "-m", "first"]):
+        subprocess.run(["git", *args], cwd=work, env=env, check=True)
+    pushed = subprocess.run(
+        ["git", "push", str(bare), "main"], cwd=work, env=env, capture_output=True, text=True
+    )
+    assert pushed.returncode != 0 and "github.pat" in pushed.stderr

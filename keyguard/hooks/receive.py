@@ -135,6 +135,7 @@ class Say:
 def run_pre_receive(
     repo: Path, flags: ReceiveFlags, stdin: str, env: Mapping[str, str], started: float
 ) -> int:
+    from keyguard.driver import default_jobs
     from keyguard.history import AuditOptions, audit
     from keyguard.run import prepare, suppress
 
@@ -159,7 +160,7 @@ def run_pre_receive(
             ready.compiled,
             scope,
             AuditOptions(
-                jobs=chosen.jobs or 1,
+                jobs=chosen.jobs or default_jobs(),
                 max_size=ready.max_size,
                 use_cache=False,
                 need_values=cfg.has_value_allowlists,
