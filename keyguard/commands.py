@@ -347,6 +347,33 @@ def install_hook(
     return ExitCode.CLEAN
 
 
+@app.command()
+def explain(
+    rule_id: Annotated[str, typer.Argument(help="A rule id, as findings name it (github.pat).")],
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+) -> int:
+    """Print what a rule finds and its whole remediation playbook."""
+    import difflib
+
+    from keyguard.remediation import load_builtin_playbooks, merge
+    from keyguard.report.explain import format_explain
+    from keyguard.run import load_config
+    from keyguard.signatures import load_builtin
+
+    cfg = load_config(config, no_config, Path.cwd())
+    rules = {r.id: r for r in load_builtin()} | {r.id: r for r in cfg.rules}
+    rule = rules.get(rule_id)
+    if rule is None:
+        close = difflib.get_close_matches(rule_id, list(rules), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise UsageError(
+            f"unknown rule {rule_id!r}{hint}; `keyguard signatures list` lists them all"
+        )
+    typer.echo(format_explain(rule, merge(load_builtin_playbooks(), cfg.playbooks)), nl=False)
+    return ExitCode.CLEAN
+
+
 @signatures_app.command("check")
 def signatures_check(
     files: Annotated[

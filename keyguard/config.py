@@ -12,10 +12,11 @@ import regex
 
 from keyguard.errors import ConfigError
 from keyguard.model import Finding
+from keyguard.remediation import Playbook, parse_playbooks
 from keyguard.signatures import Rule, parse_rules
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
-_KNOWN = {"rule", "disable", "allow", "max_file_size", "extend_default"}
+_KNOWN = {"rule", "playbook", "disable", "allow", "max_file_size", "extend_default"}
 _SIZE = regex.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", regex.I)
 
 
@@ -39,6 +40,7 @@ class Config:
     allow_by_rule: Mapping[str, Allow] = field(default_factory=dict)
     max_file_size: int = DEFAULT_MAX_SIZE
     extend_default: bool = True  # false: only the rules of this file run, not the built-in ones
+    playbooks: Mapping[str, Playbook] = field(default_factory=dict)  # for this file's rules
 
     @property
     def has_value_allowlists(self) -> bool:
@@ -119,6 +121,7 @@ def parse(table: Mapping[str, Any], source: str) -> Config:
         allow_by_rule=by_rule,
         max_file_size=parse_size(table.get("max_file_size", DEFAULT_MAX_SIZE), source),
         extend_default=extend_default,
+        playbooks=parse_playbooks(table.get("playbook", []), source),
     )
 
 

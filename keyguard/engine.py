@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import regex
 
+from keyguard.controls import controls
 from keyguard.entropy import shannon
 from keyguard.filters import Candidate, rejecting_filter
 from keyguard.matcher import Backend, Keyword, build_keywords, make_backend
@@ -487,6 +488,7 @@ def _locate(data: bytes, path: str, raws: list[_Raw], rules: Sequence[Rule]) -> 
                 secret=raw.secret,
                 decoded=raw.decoded,
                 remediation=rule.remediation,
+                tags=controls(rule),
             )
         )
     return findings

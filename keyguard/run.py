@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from keyguard.driver import BlobStore, SkipPolicy, Stats, default_jobs, scan_blo
 from keyguard.engine import CompiledRuleset, compile_ruleset
 from keyguard.errors import ConfigError, ExitCode, UsageError
 from keyguard.model import Blob, Finding
+from keyguard.remediation import Playbook, load_builtin_playbooks, merge
 from keyguard.report import RenderOptions, Report, render
 from keyguard.signatures import Ruleset, load_builtin
 from keyguard.sources import git
@@ -82,6 +83,7 @@ class Settings:
     cfg: config_mod.Config
     compiled: CompiledRuleset
     max_size: int
+    playbooks: Mapping[str, Playbook]
 
 
 def prepare(
@@ -89,7 +91,9 @@ def prepare(
 ) -> Settings:
     """`config` (or the one found at `root` unless `no_config`), its rules compiled once."""
     cfg = load_config(config, no_config, root)
-    return Settings(cfg, build_rules(cfg, matcher), max_file_size(max_size, cfg))
+    compiled = build_rules(cfg, matcher)
+    playbooks = merge(load_builtin_playbooks(), cfg.playbooks)
+    return Settings(cfg, compiled, max_file_size(max_size, cfg), playbooks)
 
 
 def run_scan(request: ScanRequest) -> int:
@@ -119,7 +123,7 @@ def run_scan(request: ScanRequest) -> int:
     stats.seconds = scanned.stats.seconds
     found = [f for blob_findings in scanned.findings.values() for f in blob_findings]
     found.sort(key=lambda f: (f.path, f.line, f.column, f.rule_id))
-    report = make_report("worktree", request.targets, suppress(found, cfg), stats, compiled)
+    report = make_report("worktree", request.targets, suppress(found, cfg), stats, ready)
     emit(report, request.output_format, request.output, request.show_secrets)
     return exit_code(report)
 
@@ -180,7 +184,7 @@ def run_history(request: HistoryRequest) -> int:
         (str(request.repo),),
         suppress(result.findings, cfg),
         stats,
-        compiled,
+        ready,
         extra={"commits": stats.commits, "blobs": stats.files, "notes": list(stats.notes)},
     )
     emit(report, request.output_format, request.output, request.show_secrets)
@@ -234,9 +238,10 @@ def make_report(
     targets: tuple[str, ...],
     findings: list[Finding],
     stats: Stats,
-    compiled: CompiledRuleset,
+    ready: Settings,
     extra: dict[str, object] | None = None,
 ) -> Report:
+    compiled = ready.compiled
     return Report(
         kind=kind,
         targets=targets,
@@ -251,6 +256,7 @@ def make_report(
         ruleset=compiled.ruleset.digest,
         matcher=compiled.backend.name,
         extra=extra,
+        playbooks=ready.playbooks,
     )
 
 

@@ -43,6 +43,7 @@ _KNOWN = {
     "exact_keywords",
     "file_contains",
     "pairs_with",
+    "tags",
 }
 _ID = regex.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
 
@@ -76,6 +77,7 @@ class Rule:
     example_path: str = "example.txt"  # the path examples are scanned under (for `paths` rules)
     source: str = ""  # the file the rule came from, for error messages
     builtin: bool = False  # shipped with keyguard: its pattern is vetted by the test suite
+    tags: tuple[str, ...] = ()  # controls it concerns, beyond its category's (NIST SP 800-53...)
 
     def compiled(self) -> regex.Pattern[bytes]:
         return _compile(self.pattern, self.multiline)
@@ -274,6 +276,7 @@ def parse_rule(entry: object, source: str, index: int) -> Rule:
         file_contains=_optional_pattern(entry, "file_contains", fail),
         pairs_with=_strings(entry, "pairs_with", fail),
         source=source,
+        tags=_strings(entry, "tags", fail),
     )
 
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -422,7 +423,9 @@ def test_same_secret_in_two_files_is_one_secret_two_events(
     assert code == 1
     headers = [line for line in out.splitlines() if "[github.pat]" in line]
     assert len(headers) == 1
-    locations = [line.strip() for line in out.splitlines() if line.startswith("    ")]
+    # Location lines are indented like the steps below them; a location names path:line:col.
+    indented = [line.strip() for line in out.splitlines() if line.startswith("    ")]
+    locations = [line for line in indented if re.match(r"\S+:\d+:\d+", line)]
     assert sorted(loc.split()[0] for loc in locations) == ["one.env:1:3", "two/two.env:2:3"]
     assert all(c1[:12] in loc and "2024-03-01" in loc and AUTHOR in loc for loc in locations)
     assert "2 findings (1 secret)" in out

@@ -373,7 +373,7 @@ def test_json_round_trip(findings: list[Finding], show: bool) -> None:
     report = _report(findings)
     document = json.loads(format_json(report, show))
     assert document["scan"]["findings"] == len(findings) == len(document["findings"])
-    assert document["findings"] == [finding_dict(f, show) for f in findings]
+    assert document["findings"] == [finding_dict(f, show, report.steps(f)) for f in findings]
     for entry, finding in zip(document["findings"], findings, strict=True):
         assert ("secret" in entry) is show
         assert entry["preview"] == finding.preview

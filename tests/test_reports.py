@@ -53,7 +53,9 @@ FINDING_KEYS = [
     "preview",
     "fingerprint",
     "secret_hash",
+    "playbook",
     "remediation",
+    "tags",
     "paired_with",
 ]
 SCAN_KEYS = [
@@ -176,7 +178,7 @@ def test_json_document_shape(
     _, out = run(capsys, "scan", "-c", str(config), "-f", "json", str(root))
     document = json.loads(out)
     assert list(document) == ["schema", "tool", "scan", "findings"]
-    assert document["schema"] == "keyguard.report/1"
+    assert document["schema"] == "keyguard.report/2"
     assert document["tool"]["name"] == "keyguard"
     assert list(document["scan"]) == SCAN_KEYS
     scan_part = document["scan"]

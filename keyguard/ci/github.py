@@ -204,7 +204,7 @@ def run_action(
         (str(repo),),
         findings,
         stats,
-        compiled,
+        ready,
         extra={"commits": stats.commits, "blobs": stats.files, "notes": list(stats.notes)},
     )
     sarif = Path(inputs.sarif_file)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from keyguard.controls import controls
 from keyguard.model import Commit, Finding
 from keyguard.signatures import Rule
 from keyguard.sources.git import is_object_id
@@ -66,6 +67,7 @@ def load_finding(entry: Sequence[Any], rules: Mapping[str, Rule], path: str) -> 
         known_preview=str(preview),
         decoded=decoded,
         remediation=rule.remediation,
+        tags=controls(rule),
         paired_with=paired,
     )
 

@@ -104,7 +104,7 @@ def run_pre_push(
         tuple(u.ref for u in updates),
         findings,
         stats,
-        ready.compiled,
+        ready,
         extra={"commits": stats.commits, "blobs": stats.files, "notes": list(stats.notes)},
     )
     if output_format == "text" and output is None:

@@ -169,7 +169,7 @@ def run_staged(
         files or (str(top),),
         suppress(scanned.findings, ready.cfg),
         scanned.stats,
-        ready.compiled,
+        ready,
     )
     emit(report, output_format, output, show_secrets)
     if report.findings and output_format == "text":

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from keyguard import __version__
 from keyguard.model import Finding, Skip
+from keyguard.remediation import Playbook, Step, steps_for
 
-SCHEMA = "keyguard.report/1"
+# /2: `remediation` is the list of steps (was the playbook's id, now `playbook`), `tags` added.
+SCHEMA = "keyguard.report/2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,11 @@ class Report:
     matcher: str
     extra: dict[str, Any] | None = None  # source-specific statistics (commits, blobs, ...)
     skipped_items: tuple[Skip, ...] = ()  # what `skipped` counts, each by name
+    playbooks: Mapping[str, Playbook] = field(default_factory=dict)
+
+    def steps(self, finding: Finding) -> tuple[Step, ...]:
+        """What to do about a finding: its playbook's steps and its category's common ones."""
+        return steps_for(finding.remediation, finding.category, self.playbooks)
 
     @property
     def complete(self) -> bool:
@@ -39,7 +47,9 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
-def finding_dict(finding: Finding, show_secrets: bool) -> dict[str, Any]:
+def finding_dict(
+    finding: Finding, show_secrets: bool, steps: tuple[Step, ...] = ()
+) -> dict[str, Any]:
     commit = finding.commit
     entry: dict[str, Any] = {
         "rule_id": finding.rule_id,
@@ -63,7 +73,9 @@ def finding_dict(finding: Finding, show_secrets: bool) -> dict[str, Any]:
         "preview": finding.preview,
         "fingerprint": finding.fingerprint,
         "secret_hash": finding.secret_hash,
-        "remediation": finding.remediation,
+        "playbook": finding.remediation,
+        "remediation": [s.as_dict() for s in steps],
+        "tags": list(finding.tags),
         "paired_with": finding.paired_with,
     }
     if show_secrets:

@@ -12,6 +12,7 @@ from rich.text import Text
 from keyguard.model import Finding
 from keyguard.report.model import Report, printable
 
+STEPS_SHOWN = 2  # per secret in the text report; `keyguard explain` prints the whole playbook
 _SEVERITY_STYLE = {
     "critical": "bold white on red",
     "high": "bold red",
@@ -70,6 +71,19 @@ def render(console: Console, report: Report, show_secrets: bool) -> None:
             if finding.paired_with:
                 where += "  (paired: both halves of the credential are here)"
             console.print(where, markup=True)
+        steps = report.steps(first)
+        for number, step in enumerate(steps[:STEPS_SHOWN], 1):
+            line = Text(f"    {number}. ", style="dim")
+            line.append(f"{step.action}: ", style="bold")
+            line.append(step.text)
+            console.print(line)
+        if len(steps) > STEPS_SHOWN:
+            console.print(
+                Text(
+                    f"    ... keyguard explain {first.rule_id} shows all {len(steps)} steps",
+                    style="dim",
+                )
+            )
     console.print(Text(summary_line(report), style="bold" if report.findings else ""))
     for error in report.errors[:20]:
         console.print(Text(f"error: {printable(error)}", style="red"))
