@@ -489,6 +489,7 @@ def _locate(data: bytes, path: str, raws: list[_Raw], rules: Sequence[Rule]) -> 
                 decoded=raw.decoded,
                 remediation=rule.remediation,
                 tags=controls(rule),
+                provider=rule.provider,
             )
         )
     return findings

@@ -34,6 +34,7 @@ GOLDEN_RULES = ("github.pat", "github.fine-grained-pat")
 FINDING_KEYS = [
     "rule_id",
     "title",
+    "provider",
     "category",
     "severity",
     "confidence",

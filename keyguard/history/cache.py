@@ -68,6 +68,7 @@ def load_finding(entry: Sequence[Any], rules: Mapping[str, Rule], path: str) -> 
         decoded=decoded,
         remediation=rule.remediation,
         tags=controls(rule),
+        provider=rule.provider,
         paired_with=paired,
     )
 

@@ -54,6 +54,7 @@ def finding_dict(
     entry: dict[str, Any] = {
         "rule_id": finding.rule_id,
         "title": finding.title,
+        "provider": finding.provider,
         "category": finding.category,
         "severity": finding.severity,
         "confidence": finding.confidence,
