@@ -356,21 +356,23 @@ def explain(
     """Print what a rule finds and its whole remediation playbook."""
     import difflib
 
+    from keyguard.hygiene import ASSESSMENTS
     from keyguard.remediation import load_builtin_playbooks, merge
-    from keyguard.report.explain import format_explain
+    from keyguard.report.explain import Subject, format_explain
     from keyguard.run import load_config
     from keyguard.signatures import load_builtin
 
     cfg = load_config(config, no_config, Path.cwd())
-    rules = {r.id: r for r in load_builtin()} | {r.id: r for r in cfg.rules}
-    rule = rules.get(rule_id)
-    if rule is None:
-        close = difflib.get_close_matches(rule_id, list(rules), n=3)
+    subjects = {r.id: Subject.of_rule(r) for r in [*load_builtin(), *cfg.rules]}
+    subjects |= {a.id: Subject.of_assessment(a) for a in ASSESSMENTS.values()}
+    subject = subjects.get(rule_id)
+    if subject is None:
+        close = difflib.get_close_matches(rule_id, list(subjects), n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise UsageError(
             f"unknown rule {rule_id!r}{hint}; `keyguard signatures list` lists them all"
         )
-    typer.echo(format_explain(rule, merge(load_builtin_playbooks(), cfg.playbooks)), nl=False)
+    typer.echo(format_explain(subject, merge(load_builtin_playbooks(), cfg.playbooks)), nl=False)
     return ExitCode.CLEAN
 
 

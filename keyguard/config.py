@@ -11,12 +11,21 @@ from typing import Any
 import regex
 
 from keyguard.errors import ConfigError
+from keyguard.hygiene import DEFAULT_ROTATION_DAYS
 from keyguard.model import Finding
 from keyguard.remediation import Playbook, parse_playbooks
 from keyguard.signatures import Rule, parse_rules
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
-_KNOWN = {"rule", "playbook", "disable", "allow", "max_file_size", "extend_default"}
+_KNOWN = {
+    "rule",
+    "playbook",
+    "disable",
+    "allow",
+    "max_file_size",
+    "extend_default",
+    "rotation_days",
+}
 _SIZE = regex.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", regex.I)
 
 
@@ -39,6 +48,7 @@ class Config:
     allow: Allow = field(default_factory=Allow)
     allow_by_rule: Mapping[str, Allow] = field(default_factory=dict)
     max_file_size: int = DEFAULT_MAX_SIZE
+    rotation_days: int = DEFAULT_ROTATION_DAYS  # a credential older than this is overdue
     extend_default: bool = True  # false: only the rules of this file run, not the built-in ones
     playbooks: Mapping[str, Playbook] = field(default_factory=dict)  # for this file's rules
 
@@ -122,7 +132,14 @@ def parse(table: Mapping[str, Any], source: str) -> Config:
         max_file_size=parse_size(table.get("max_file_size", DEFAULT_MAX_SIZE), source),
         extend_default=extend_default,
         playbooks=parse_playbooks(table.get("playbook", []), source),
+        rotation_days=_days(table.get("rotation_days", DEFAULT_ROTATION_DAYS), source),
     )
+
+
+def _days(raw: object, source: str) -> int:
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 1:
+        raise ConfigError(f"{source}: `rotation_days` must be a positive number of days")
+    return raw
 
 
 def _allow(

@@ -20,6 +20,7 @@ import regex
 from keyguard.controls import controls
 from keyguard.entropy import shannon
 from keyguard.filters import Candidate, rejecting_filter
+from keyguard.keyinfo import describe as describe_key
 from keyguard.matcher import Backend, Keyword, build_keywords, make_backend
 from keyguard.model import Finding
 from keyguard.signatures import Rule, Ruleset
@@ -490,6 +491,7 @@ def _locate(data: bytes, path: str, raws: list[_Raw], rules: Sequence[Rule]) -> 
                 remediation=rule.remediation,
                 tags=controls(rule),
                 provider=rule.provider,
+                key_info=describe_key(raw.secret) if rule.category == "private-key" else None,
             )
         )
     return findings

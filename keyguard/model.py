@@ -65,6 +65,8 @@ class Finding:
     remediation: str = "generic-secret"  # the playbook's id (see keyguard.remediation)
     tags: tuple[str, ...] = ()  # the controls it concerns (NIST SP 800-53 / SP 800-57)
     provider: str = ""  # whose credential (the rule's provider: "AWS", "GitHub"...)
+    key_info: str | None = None  # private keys: "rsa:2048", "dsa:1024", "ed25519" (keyinfo.py)
+    places: tuple[str, ...] = ()  # hygiene findings about several places: every one of them
     paired_with: str | None = None  # secret_hash of the other half (an AWS key id and its secret)
     # A finding restored from the history cache keeps no secret value (secret is ""): only its
     # hash and preview, so the cache file never holds a credential.

@@ -12,6 +12,7 @@ from keyguard import config as config_mod
 from keyguard.driver import BlobStore, SkipPolicy, Stats, default_jobs, scan_blobs
 from keyguard.engine import CompiledRuleset, compile_ruleset
 from keyguard.errors import ConfigError, ExitCode, UsageError
+from keyguard.hygiene import ASSESSMENTS, assess
 from keyguard.model import Blob, Finding
 from keyguard.remediation import Playbook, load_builtin_playbooks, merge
 from keyguard.report import RenderOptions, Report, render
@@ -54,7 +55,7 @@ def max_file_size(option: str | None, cfg: config_mod.Config) -> int:
 
 def build_rules(cfg: config_mod.Config, matcher: str) -> CompiledRuleset:
     rules = load_builtin() if cfg.extend_default else []
-    known = {r.id for r in rules} | {r.id for r in cfg.rules}
+    known = {r.id for r in rules} | {r.id for r in cfg.rules} | set(ASSESSMENTS)
     unknown = sorted(cfg.disabled - known)
     if unknown:
         raise ConfigError(f"{cfg.source}: `disable` names unknown rule(s): {', '.join(unknown)}")
@@ -123,14 +124,16 @@ def run_scan(request: ScanRequest) -> int:
     stats.seconds = scanned.stats.seconds
     found = [f for blob_findings in scanned.findings.values() for f in blob_findings]
     found.sort(key=lambda f: (f.path, f.line, f.column, f.rule_id))
-    report = make_report("worktree", request.targets, suppress(found, cfg), stats, ready)
+    report = make_report("worktree", request.targets, finish(found, cfg), stats, ready)
     emit(report, request.output_format, request.output, request.show_secrets)
     return exit_code(report)
 
 
-def suppress(findings: list[Finding], cfg: config_mod.Config) -> list[Finding]:
-    """The one suppression stage after the engine: configuration allowlists."""
-    return [f for f in findings if not cfg.is_allowed(f)]
+def finish(findings: list[Finding], cfg: config_mod.Config) -> list[Finding]:
+    """The one stage after the engine, for every command: configuration allowlists drop what
+    is allowed, then key hygiene adds what the rest tells (age, reuse, weak keys)."""
+    kept = [f for f in findings if not cfg.is_allowed(f)]
+    return assess(kept, cfg.rotation_days, cfg.disabled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +185,7 @@ def run_history(request: HistoryRequest) -> int:
     report = make_report(
         "history",
         (str(request.repo),),
-        suppress(result.findings, cfg),
+        finish(result.findings, cfg),
         stats,
         ready,
         extra={"commits": stats.commits, "blobs": stats.files, "notes": list(stats.notes)},

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,20 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Runner:
     assert done.code == 0, done.out + done.err
     assert "KEYGUARD_PYTHON" in made.persisted
     return made
+
+
+@pytest.fixture
+def git_repo(git_repo: Callable[..., GitRepo]) -> Callable[..., GitRepo]:
+    """Repositories whose commits are made now: a pull request's commits are recent (the
+    default fixture dates them 2024, which would add rotation-overdue findings)."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+
+    def make(name: str = "repo") -> GitRepo:
+        repo = git_repo(name)
+        repo.env["GIT_AUTHOR_DATE"] = repo.env["GIT_COMMITTER_DATE"] = now
+        return repo
+
+    return make
 
 
 @dataclass

@@ -16,7 +16,7 @@ BLOB = "a" * 40
 
 
 def sample() -> HistoryCache:
-    stored = ["github.pat", "e" * 64, "ghp_…(40)", 2, 3, 2, 43, "high", None, None]
+    stored = ["github.pat", "e" * 64, "ghp_…(40)", 2, 3, 2, 43, "high", None, None, None]
     return HistoryCache(
         ruleset="rules-digest",
         max_size=1000,

@@ -21,6 +21,10 @@ def _history(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, object
     capsys.readouterr()
     main(["history", *args, "--format", "json", "--jobs", "1"])
     document: dict[str, object] = json.loads(capsys.readouterr().out)
+    # The commits are dated 2024: a rotation-overdue hygiene finding comes with each secret.
+    found = document["findings"]
+    assert isinstance(found, list)
+    document["findings"] = [f for f in found if f["category"] != "hygiene"]
     return document
 
 

@@ -250,7 +250,10 @@ def test_cli_history_end_to_end(git_repo: Any, tmp_path: Path) -> None:
     assert value not in done.stdout
     document = json.loads(done.stdout)
     assert not list(VALIDATOR.iter_errors(document))
-    (result,) = document["runs"][0]["results"]
+    # The commit is dated 2024: the token also comes with a rotation-overdue hygiene result.
+    results = document["runs"][0]["results"]
+    assert sorted(r["ruleId"] for r in results) == ["github.pat", "hygiene.rotation-overdue"]
+    (result,) = [r for r in results if r["ruleId"] == "github.pat"]
     assert result["properties"]["commit"] == sha
     assert sha[:12] in result["message"]["text"]
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (

@@ -161,7 +161,7 @@ def run_action(
     from keyguard.history import AuditOptions, audit
     from keyguard.report import RenderOptions, render
     from keyguard.report.github import format_summary
-    from keyguard.run import make_report, prepare, suppress
+    from keyguard.run import finish, make_report, prepare
 
     inputs = ActionInputs.from_env(env)
     workspace = Path(env.get("GITHUB_WORKSPACE") or ".")
@@ -198,7 +198,7 @@ def run_action(
             )
             stats = result.stats
             stats.notes[:0] = plan.notes
-            findings = suppress(result.findings, ready.cfg)
+            findings = finish(result.findings, ready.cfg)
     report = make_report(
         "history",
         (str(repo),),

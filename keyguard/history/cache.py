@@ -22,7 +22,7 @@ from keyguard.model import Commit, Finding
 from keyguard.signatures import Rule
 from keyguard.sources.git import is_object_id
 
-MAGIC = "keyguard.history-cache/4"
+MAGIC = "keyguard.history-cache/5"  # /5: findings keep their key description
 
 # One finding inside a blob, without its path and without its value (hash and preview only):
 # enough to rebuild the Finding, never enough to use the credential.
@@ -41,13 +41,15 @@ def store_finding(f: Finding) -> Stored:
         f.confidence,
         f.decoded,
         f.paired_with,
+        f.key_info,
     ]
 
 
 def load_finding(entry: Sequence[Any], rules: Mapping[str, Rule], path: str) -> Finding | None:
     rule_id, hashed, preview, line, column, end_line, end_column, confidence, decoded, paired = (
-        entry
+        entry[:10]
     )
+    key_info = entry[10]
     rule = rules.get(rule_id)
     if rule is None:
         return None
@@ -70,6 +72,7 @@ def load_finding(entry: Sequence[Any], rules: Mapping[str, Rule], path: str) -> 
         tags=controls(rule),
         provider=rule.provider,
         paired_with=paired,
+        key_info=key_info,
     )
 
 
@@ -159,12 +162,14 @@ class HistoryCache:
 
 def _is_stored(entry: object) -> bool:
     """One stored finding: [rule_id, secret_hash, preview, line, column, end_line, end_column, confidence,
-    decoded, paired_with]."""
-    if not isinstance(entry, list) or len(entry) != 10:
+    decoded, paired_with, key_info]."""
+    if not isinstance(entry, list) or len(entry) != 11:
         return False
     rule_id, hashed, preview, line, column, end_line, end_column, confidence, decoded, paired = (
-        entry
+        entry[:10]
     )
+    if not (entry[10] is None or isinstance(entry[10], str)):
+        return False
     numbers = (line, column, end_line, end_column)
     return (
         isinstance(rule_id, str)

@@ -77,7 +77,7 @@ def run_pre_push(
     from keyguard.history import AuditOptions, audit
     from keyguard.hooks.updates import refs_by_commit
     from keyguard.report.hook import rejection_lines
-    from keyguard.run import emit, exit_code, make_report, prepare, suppress
+    from keyguard.run import emit, exit_code, finish, make_report, prepare
 
     if not git.is_repository(repo):
         raise UsageError(f"{repo}: not a git repository")
@@ -97,7 +97,7 @@ def run_pre_push(
             need_values=show_secrets or ready.cfg.has_value_allowlists,
         ),
     )
-    findings = suppress(result.findings, ready.cfg)
+    findings = finish(result.findings, ready.cfg)
     stats = result.stats
     report = make_report(
         "push",

@@ -137,7 +137,7 @@ def run_pre_receive(
 ) -> int:
     from keyguard.driver import default_jobs
     from keyguard.history import AuditOptions, audit
-    from keyguard.run import prepare, suppress
+    from keyguard.run import finish, prepare
 
     say = Say(env)
     if not git.is_repository(repo):
@@ -167,7 +167,7 @@ def run_pre_receive(
                 deadline=deadline,
             ),
         )
-        findings = suppress(result.findings, cfg)
+        findings = finish(result.findings, cfg)
         refs = refs_by_commit(repo, updates, exclude) if findings else {}
     finally:
         watchdog.cancel()

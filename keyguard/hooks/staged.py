@@ -154,7 +154,7 @@ def run_staged(
     import sys
 
     from keyguard.report.hook import fix_lines
-    from keyguard.run import emit, exit_code, make_report, prepare, suppress
+    from keyguard.run import emit, exit_code, finish, make_report, prepare
 
     top = work_tree_root(repo)
     paths = repo_relative(top, files, Path.cwd())
@@ -167,7 +167,7 @@ def run_staged(
     report = make_report(
         "staged",
         files or (str(top),),
-        suppress(scanned.findings, ready.cfg),
+        finish(scanned.findings, ready.cfg),
         scanned.stats,
         ready,
     )

@@ -1,26 +1,59 @@
-"""`keyguard explain RULE_ID`: a rule and its whole playbook, as text."""
+"""`keyguard explain RULE_ID`: what a rule (or a hygiene assessment) finds, and its playbook."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from keyguard.controls import controls
+from keyguard.hygiene import Assessment
 from keyguard.remediation import Playbook, steps_for
 from keyguard.signatures import Rule
 
 
-def format_explain(rule: Rule, playbooks: Mapping[str, Playbook]) -> str:
-    book = playbooks.get(rule.remediation)
+@dataclass(frozen=True, slots=True)
+class Subject:
+    id: str
+    title: str
+    provider: str
+    category: str
+    severity: str
+    tags: tuple[str, ...]
+    description: str
+    playbook: str
+
+    @staticmethod
+    def of_rule(rule: Rule) -> Subject:
+        return Subject(
+            rule.id,
+            rule.title,
+            rule.provider,
+            rule.category,
+            rule.severity,
+            controls(rule),
+            rule.description,
+            rule.remediation,
+        )
+
+    @staticmethod
+    def of_assessment(a: Assessment) -> Subject:
+        return Subject(
+            a.id, a.title, "keyguard", "hygiene", a.severity, a.tags, a.description, a.playbook
+        )
+
+
+def format_explain(subject: Subject, playbooks: Mapping[str, Playbook]) -> str:
+    book = playbooks.get(subject.playbook)
     lines = [
-        f"{rule.id}: {rule.title}",
-        f"  provider: {rule.provider}; category: {rule.category}; severity: {rule.severity}",
-        f"  controls: {', '.join(controls(rule)) or '-'}",
+        f"{subject.id}: {subject.title}",
+        f"  provider: {subject.provider}; category: {subject.category}; severity: {subject.severity}",
+        f"  controls: {', '.join(subject.tags) or '-'}",
     ]
-    if rule.description:
-        lines.append(f"  {rule.description}")
+    if subject.description:
+        lines.append(f"  {subject.description}")
     title = book.title if book else "(no playbook: only the common steps)"
-    lines += ["", f"What to do ({title}, playbook {rule.remediation!r}):"]
-    for number, step in enumerate(steps_for(rule.remediation, rule.category, playbooks), 1):
+    lines += ["", f"What to do ({title}, playbook {subject.playbook!r}):"]
+    for number, step in enumerate(steps_for(subject.playbook, subject.category, playbooks), 1):
         lines.append(f"  {number}. {step.action}: {step.text}")
         if step.command:
             lines.append(f"       $ {step.command}")

@@ -78,6 +78,8 @@ def finding_dict(
         "remediation": [s.as_dict() for s in steps],
         "tags": list(finding.tags),
         "paired_with": finding.paired_with,
+        "key": finding.key_info,
+        "places": list(finding.places),
     }
     if show_secrets:
         entry["secret"] = finding.secret
