@@ -7,11 +7,13 @@ the prefilter would drop it silently); a negative example must produce no findin
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from keyguard.engine import CompiledRuleset, scan
 from keyguard.examples import TemplateError, expand
 from keyguard.model import redact
+from keyguard.remediation import Playbook
 from keyguard.signatures import Rule
 
 
@@ -23,6 +25,15 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.source}: rule {self.rule_id!r}: {self.message}"
+
+
+def check_playbooks(rules: Iterable[Rule], catalogue: Mapping[str, Playbook]) -> list[Problem]:
+    """A rule without a playbook leaves its finding with nothing to do: that is a hole too."""
+    return [
+        Problem(r.id, r.source, f"playbook {r.remediation!r} (remediation) does not exist")
+        for r in rules
+        if r.remediation not in catalogue
+    ]
 
 
 def check_rule(rule: Rule, compiled: CompiledRuleset, rng: random.Random) -> list[Problem]:

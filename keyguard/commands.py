@@ -55,7 +55,7 @@ FormatOpt = Annotated[
         "--format",
         "-f",
         callback=_format_name,
-        help="Report format: text, json, jsonl, sarif, github.",
+        help="Report format: text, json, jsonl, sarif, github, html.",
     ),
 ]
 OutputOpt = Annotated[
@@ -376,6 +376,47 @@ def explain(
     return ExitCode.CLEAN
 
 
+@app.command("purge-plan")
+def purge_plan(
+    report: Annotated[
+        str, typer.Argument(help="A keyguard JSON report (--format json); '-' reads stdin.")
+    ],
+    repo: Annotated[
+        Path, typer.Option("--repo", help="Where to re-read redacted values (default: here).")
+    ] = Path("."),
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="The file to write (keyguard-replacements.txt)."),
+    ] = None,
+    replacement: Annotated[
+        str | None,
+        typer.Option("--replacement", help="What each value becomes (***REMOVED-BY-KEYGUARD***)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+) -> int:
+    """Write the replacements file for `git filter-repo --replace-text` and the purge steps."""
+    from keyguard import purge
+    from keyguard.engine import CompiledRuleset
+    from keyguard.run import prepare
+    from keyguard.sources import git
+
+    def rules() -> CompiledRuleset:
+        # The rules `keyguard history` would run in that repository.
+        root = git.toplevel(repo) or repo
+        return prepare(config, no_config, root, "auto", None).compiled
+
+    return purge.run_purge_plan(
+        report,
+        repo,
+        output or purge.DEFAULT_OUTPUT,
+        purge.DEFAULT_REPLACEMENT if replacement is None else replacement,
+        force,
+        rules,
+    )
+
+
 @signatures_app.command("check")
 def signatures_check(
     files: Annotated[
@@ -385,18 +426,27 @@ def signatures_check(
     matcher: MatcherOpt = "auto",
 ) -> int:
     """Run every rule's examples and negative examples through the whole engine."""
-    from keyguard.check import check_rules
+    import tomllib
+
+    from keyguard.check import check_playbooks, check_rules
     from keyguard.engine import compile_ruleset
+    from keyguard.remediation import load_builtin_playbooks, merge, parse_playbooks
     from keyguard.signatures import Ruleset, load_builtin, load_file
 
     builtin = load_builtin()
     extra = [rule for path in files or [] for rule in load_file(path)]
+    playbooks = load_builtin_playbooks()
+    for path in files or []:
+        # A user's rule file may bring the playbooks its rules name.
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+        playbooks = merge(playbooks, parse_playbooks(table.get("playbook", []), str(path)))
     checked_ids = {r.id for r in extra} if files else {r.id for r in builtin}
     extra_ids = {r.id for r in extra}
     # Check user rules alongside the built-ins, as a scan would run them.
     rules = [r for r in builtin if r.id not in extra_ids] + extra
     compiled = compile_ruleset(Ruleset.of(rules), matcher)
-    problems = [p for p in check_rules(compiled, seed) if p.rule_id in checked_ids]
+    found = [*check_rules(compiled, seed), *check_playbooks(rules, playbooks)]
+    problems = [p for p in found if p.rule_id in checked_ids]
     for problem in problems:
         typer.echo(str(problem), err=True)
     typer.echo(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from keyguard.report.github import format_github
+from keyguard.report.html import format_html
 from keyguard.report.json import format_json, format_jsonl
 from keyguard.report.model import Report
 from keyguard.report.sarif import format_sarif
@@ -36,6 +37,7 @@ FORMATS: dict[str, Format] = {
         Format("jsonl", lambda r, o: format_jsonl(r, o.show_secrets), "one finding per line"),
         Format("sarif", lambda r, o: format_sarif(r), "SARIF 2.1.0 for code scanning"),
         Format("github", lambda r, o: format_github(r), "GitHub Actions annotations"),
+        Format("html", lambda r, o: format_html(r), "one self-contained page, previews only"),
     )
 }
 
