@@ -260,6 +260,7 @@ def make_report(
         matcher=compiled.backend.name,
         extra=extra,
         playbooks=ready.playbooks,
+        rotation_days=ready.cfg.rotation_days,
     )
 
 

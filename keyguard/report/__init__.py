@@ -37,7 +37,11 @@ FORMATS: dict[str, Format] = {
         Format("jsonl", lambda r, o: format_jsonl(r, o.show_secrets), "one finding per line"),
         Format("sarif", lambda r, o: format_sarif(r), "SARIF 2.1.0 for code scanning"),
         Format("github", lambda r, o: format_github(r), "GitHub Actions annotations"),
-        Format("html", lambda r, o: format_html(r), "one self-contained page, previews only"),
+        Format(
+            "html",
+            lambda r, o: format_html(r, r.rotation_days),
+            "one self-contained page, previews only",
+        ),
     )
 }
 

@@ -30,6 +30,7 @@ class Report:
     extra: dict[str, Any] | None = None  # source-specific statistics (commits, blobs, ...)
     skipped_items: tuple[Skip, ...] = ()  # what `skipped` counts, each by name
     playbooks: Mapping[str, Playbook] = field(default_factory=dict)
+    rotation_days: int = 365  # the configuration's rotation period (overdue keys in reports)
 
     def steps(self, finding: Finding) -> tuple[Step, ...]:
         """What to do about a finding: its playbook's steps and its category's common ones."""

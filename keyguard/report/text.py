@@ -92,10 +92,15 @@ def render(console: Console, report: Report, show_secrets: bool) -> None:
 
 
 def summary_line(report: Report) -> str:
-    secrets = len({(f.secret_hash, f.rule_id) for f in report.findings})
+    # A secret is counted once however many rules and places found it; hygiene findings
+    # (a setting, an overdue rotation) are counted apart.
+    secrets = len({f.secret_hash for f in report.findings if f.category != "hygiene"})
+    hygiene = sum(f.category == "hygiene" for f in report.findings)
+    counted = f"{secrets} secret{'s' * (secrets != 1)}" + (
+        f", {hygiene} hygiene" if hygiene else ""
+    )
     parts = [
-        f"{len(report.findings)} finding{'s' * (len(report.findings) != 1)}"
-        f" ({secrets} secret{'s' * (secrets != 1)})",
+        f"{len(report.findings)} finding{'s' * (len(report.findings) != 1)} ({counted})",
         f"{report.files} files, {_size(report.bytes)} scanned in {report.seconds:.2f}s",
     ]
     if report.kind == "history" and report.extra:
