@@ -75,6 +75,10 @@ JobsOpt = Annotated[
 MatcherOpt = Annotated[
     str, typer.Option("--matcher", help="Keyword matcher: auto, pyahocorasick or hyperscan.")
 ]
+BaselineOpt = Annotated[
+    Path | None,
+    typer.Option("--baseline", help="Known findings to leave out (keyguard baseline create)."),
+]
 
 
 @app.command()
@@ -97,6 +101,7 @@ def scan(
     no_config: NoConfigOpt = False,
     jobs: JobsOpt = 0,
     matcher: MatcherOpt = "auto",
+    baseline: BaselineOpt = None,
 ) -> int:
     """Scan files and directories (the working tree) for secrets."""
     from keyguard.run import ScanRequest, run_scan
@@ -115,6 +120,7 @@ def scan(
         no_config=no_config,
         jobs=jobs,
         matcher=matcher,
+        baseline=baseline,
     )
     return run_scan(request)
 
@@ -140,6 +146,7 @@ def history(
     no_config: NoConfigOpt = False,
     jobs: JobsOpt = 0,
     matcher: MatcherOpt = "auto",
+    baseline: BaselineOpt = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither use nor update the re-audit cache.")
     ] = False,
@@ -161,6 +168,7 @@ def history(
         jobs=jobs,
         matcher=matcher,
         no_cache=no_cache,
+        baseline=baseline,
     )
     return run_history(request)
 
@@ -186,6 +194,7 @@ def staged(
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
     matcher: MatcherOpt = "auto",
+    baseline: BaselineOpt = None,
 ) -> int:
     """Scan the staged changes for secrets the commit would introduce (a pre-commit hook)."""
     from keyguard.hooks.staged import run_staged
@@ -200,6 +209,7 @@ def staged(
         no_config=no_config,
         max_file_size=max_file_size,
         matcher=matcher,
+        baseline=baseline,
     )
 
 
@@ -216,6 +226,7 @@ def pre_push(
     no_config: NoConfigOpt = False,
     jobs: JobsOpt = 0,
     matcher: MatcherOpt = "auto",
+    baseline: BaselineOpt = None,
 ) -> int:
     """Scan the commits being pushed that the remote does not have (a pre-push hook)."""
     import os
@@ -240,6 +251,7 @@ def pre_push(
         max_file_size=max_file_size,
         matcher=matcher,
         jobs=jobs,
+        baseline=baseline,
     )
 
 
@@ -283,6 +295,12 @@ def pre_receive(
         Path | None,
         typer.Option("--bypass-log", help="Where bypasses are logged (keyguard.bypassLog)."),
     ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline", help="Server-side baseline of known findings (keyguard.baseline)."
+        ),
+    ] = None,
     jobs: JobsOpt = 0,
     matcher: MatcherOpt = "auto",
 ) -> int:
@@ -302,6 +320,7 @@ def pre_receive(
         bypass_log=bypass_log,
         matcher=matcher,
         jobs=jobs,
+        baseline=baseline,
     )
     if sys.stdin.isatty():
         raise UsageError("keyguard pre-receive reads git's pre-receive hook input on stdin")
@@ -415,6 +434,79 @@ def purge_plan(
         force,
         rules,
     )
+
+
+baseline_app = typer.Typer(help="Known findings to leave out of later scans.", no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
+
+
+def _baseline(
+    action: str,
+    path: Path,
+    output: Path | None,
+    history: bool,
+    force: bool,
+    config: Path | None,
+    no_config: bool,
+) -> int:
+    from keyguard.baseline_command import run_baseline
+
+    return run_baseline(
+        action,
+        path,
+        output=output,
+        history=history,
+        force=force,
+        config=config,
+        no_config=no_config,
+    )
+
+
+BaselinePath = Annotated[Path, typer.Argument(help="What to scan (default: here).")]
+BaselineOut = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="The baseline (default: PATH/.keyguard-baseline)."),
+]
+BaselineHistory = Annotated[
+    bool, typer.Option("--history", help="From the whole history, not the working tree.")
+]
+
+
+@baseline_app.command("create")
+def baseline_create(
+    path: BaselinePath = Path("."),
+    output: BaselineOut = None,
+    history: BaselineHistory = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing baseline.")] = False,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+) -> int:
+    """Write every current finding into a new baseline."""
+    return _baseline("create", path, output, history, force, config, no_config)
+
+
+@baseline_app.command("update")
+def baseline_update(
+    path: BaselinePath = Path("."),
+    output: BaselineOut = None,
+    history: BaselineHistory = False,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+) -> int:
+    """Add the current findings to the baseline (its entries stay)."""
+    return _baseline("update", path, output, history, False, config, no_config)
+
+
+@baseline_app.command("prune")
+def baseline_prune(
+    path: BaselinePath = Path("."),
+    output: BaselineOut = None,
+    history: BaselineHistory = False,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+) -> int:
+    """Drop the entries no current finding matches."""
+    return _baseline("prune", path, output, history, False, config, no_config)
 
 
 @signatures_app.command("check")

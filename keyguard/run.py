@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from keyguard import baseline as baseline_mod
 from keyguard import config as config_mod
 from keyguard.driver import BlobStore, SkipPolicy, Stats, default_jobs, scan_blobs
 from keyguard.engine import CompiledRuleset, compile_ruleset
@@ -33,6 +34,7 @@ class ScanRequest:
     no_config: bool = False
     jobs: int = 0
     matcher: str = "auto"
+    baseline: Path | None = None
 
 
 def load_config(explicit: Path | None, no_config: bool, root: Path) -> config_mod.Config:
@@ -85,23 +87,44 @@ class Settings:
     compiled: CompiledRuleset
     max_size: int
     playbooks: Mapping[str, Playbook]
+    baseline: baseline_mod.Baseline | None = None
 
 
 def prepare(
-    config: Path | None, no_config: bool, root: Path, matcher: str, max_size: str | None
+    config: Path | None,
+    no_config: bool,
+    root: Path,
+    matcher: str,
+    max_size: str | None,
+    baseline: Path | None = None,
 ) -> Settings:
-    """`config` (or the one found at `root` unless `no_config`), its rules compiled once."""
+    """`config` (or the one found at `root` unless `no_config`), its rules compiled once, and
+    the baseline, if one is named."""
     cfg = load_config(config, no_config, root)
     compiled = build_rules(cfg, matcher)
     playbooks = merge(load_builtin_playbooks(), cfg.playbooks)
-    return Settings(cfg, compiled, max_file_size(max_size, cfg), playbooks)
+    known = baseline_mod.load(baseline) if baseline is not None else None
+    return Settings(cfg, compiled, max_file_size(max_size, cfg), playbooks, known)
 
 
 def run_scan(request: ScanRequest) -> int:
+    report = scan_report(request)
+    emit(report, request.output_format, request.output, request.show_secrets)
+    return exit_code(report)
+
+
+def scan_report(request: ScanRequest) -> Report:
     stdin = request.targets == ("-",)
     root = Path.cwd() if stdin else Path(request.targets[0])
-    ready = prepare(request.config, request.no_config, root, request.matcher, request.max_file_size)
-    cfg, compiled, max_size = ready.cfg, ready.compiled, ready.max_size
+    ready = prepare(
+        request.config,
+        request.no_config,
+        root,
+        request.matcher,
+        request.max_file_size,
+        request.baseline,
+    )
+    compiled, max_size = ready.compiled, ready.max_size
     store: BlobStore
     if stdin:
         data = sys.stdin.buffer.read()
@@ -124,16 +147,25 @@ def run_scan(request: ScanRequest) -> int:
     stats.seconds = scanned.stats.seconds
     found = [f for blob_findings in scanned.findings.values() for f in blob_findings]
     found.sort(key=lambda f: (f.path, f.line, f.column, f.rule_id))
-    report = make_report("worktree", request.targets, finish(found, cfg), stats, ready)
-    emit(report, request.output_format, request.output, request.show_secrets)
-    return exit_code(report)
+    return make_report("worktree", request.targets, finish(found, ready), stats, ready)
 
 
-def finish(findings: list[Finding], cfg: config_mod.Config) -> list[Finding]:
+@dataclass(frozen=True, slots=True)
+class Finished:
+    findings: list[Finding]
+    baseline: baseline_mod.Applied | None = None
+
+
+def finish(findings: list[Finding], ready: Settings) -> Finished:
     """The one stage after the engine, for every command: configuration allowlists drop what
-    is allowed, then key hygiene adds what the rest tells (age, reuse, weak keys)."""
-    kept = [f for f in findings if not cfg.is_allowed(f)]
-    return assess(kept, cfg.rotation_days, cfg.disabled)
+    is allowed, key hygiene adds what the rest tells (age, reuse, weak keys), and the baseline
+    drops what the team already knows (naming its entries that no longer match)."""
+    cfg = ready.cfg
+    kept = assess([f for f in findings if not cfg.is_allowed(f)], cfg.rotation_days, cfg.disabled)
+    if ready.baseline is None:
+        return Finished(kept)
+    applied = baseline_mod.apply(kept, ready.baseline)
+    return Finished(applied.kept, applied)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,16 +183,30 @@ class HistoryRequest:
     jobs: int = 0
     matcher: str = "auto"
     no_cache: bool = False
+    baseline: Path | None = None
 
 
 def run_history(request: HistoryRequest) -> int:
+    report = history_report(request)
+    for note in report.extra.get("notes", []) if report.extra else []:
+        print(f"keyguard: note: {note}", file=sys.stderr)
+    emit(report, request.output_format, request.output, request.show_secrets)
+    return exit_code(report)
+
+
+def history_report(request: HistoryRequest) -> Report:
     from keyguard import scope
     from keyguard.history import AuditOptions, audit
 
     if not request.repo.exists():
         raise UsageError(f"{request.repo}: no such directory")
     ready = prepare(
-        request.config, request.no_config, request.repo, request.matcher, request.max_file_size
+        request.config,
+        request.no_config,
+        request.repo,
+        request.matcher,
+        request.max_file_size,
+        request.baseline,
     )
     cfg, compiled = ready.cfg, ready.compiled
     if not git.is_repository(request.repo):
@@ -176,22 +222,21 @@ def run_history(request: HistoryRequest) -> int:
                 max_size=ready.max_size,
                 use_cache=not request.no_cache,
                 progress=progress,
-                need_values=request.show_secrets or cfg.has_value_allowlists,
+                # Value allowlists and baselines compare values: cached findings have none.
+                need_values=request.show_secrets
+                or cfg.has_value_allowlists
+                or ready.baseline is not None,
             ),
         )
     stats = result.stats
-    for note in stats.notes:
-        print(f"keyguard: note: {note}", file=sys.stderr)
-    report = make_report(
+    return make_report(
         "history",
         (str(request.repo),),
-        finish(result.findings, cfg),
+        finish(result.findings, ready),
         stats,
         ready,
         extra={"commits": stats.commits, "blobs": stats.files, "notes": list(stats.notes)},
     )
-    emit(report, request.output_format, request.output, request.show_secrets)
-    return exit_code(report)
 
 
 @contextlib.contextmanager
@@ -239,16 +284,26 @@ def progress_bar(
 def make_report(
     kind: str,
     targets: tuple[str, ...],
-    findings: list[Finding],
+    finished: Finished,
     stats: Stats,
     ready: Settings,
     extra: dict[str, object] | None = None,
 ) -> Report:
     compiled = ready.compiled
+    applied = finished.baseline
+    if applied is not None and ready.baseline is not None:
+        extra = {
+            **(extra or {}),
+            "baseline": {
+                "file": ready.baseline.source,
+                "suppressed": applied.suppressed,
+                "stale": [e.line() for e in applied.stale],
+            },
+        }
     return Report(
         kind=kind,
         targets=targets,
-        findings=tuple(findings),
+        findings=tuple(finished.findings),
         files=stats.files,
         bytes=stats.bytes,
         skipped=stats.skip_counts,

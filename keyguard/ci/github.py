@@ -27,6 +27,7 @@ from keyguard.scope import AllRefs, HistoryScope, Revisions
 from keyguard.sources import git
 
 CONFIG_FILES = (".keyguard.toml", "pyproject.toml")
+DEFAULT_BASELINE = ".keyguard-baseline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,16 @@ def config_at(repo: Path, rev: str, folder: Path) -> Path | None:
     return None
 
 
+def baseline_at(repo: Path, rev: str, folder: Path) -> Path | None:
+    """The baseline as it was at `rev` (None if there was none)."""
+    shown = git.run_git(repo, "show", f"{rev}:{DEFAULT_BASELINE}", check=False)
+    if not shown:
+        return None
+    target = folder / DEFAULT_BASELINE
+    target.write_bytes(shown)
+    return target
+
+
 def escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
@@ -161,7 +172,7 @@ def run_action(
     from keyguard.history import AuditOptions, audit
     from keyguard.report import RenderOptions, render
     from keyguard.report.github import format_summary
-    from keyguard.run import finish, make_report, prepare
+    from keyguard.run import Finished, finish, make_report, prepare
 
     inputs = ActionInputs.from_env(env)
     workspace = Path(env.get("GITHUB_WORKSPACE") or ".")
@@ -180,29 +191,42 @@ def run_action(
     with tempfile.TemporaryDirectory(prefix="keyguard-action-") as tmp:
         # The trusted side's configuration, or none at all: never the head's.
         config = config_at(repo, plan.config_rev, Path(tmp)) if plan.config_rev else None
+        # The baseline too: a PR cannot add its own secret to the baseline and pass.
+        known = baseline_at(repo, plan.config_rev, Path(tmp)) if plan.config_rev else None
+        if plan.config_rev is None and (repo / DEFAULT_BASELINE).is_file():
+            known = repo / DEFAULT_BASELINE
         ready = prepare(
-            config, plan.config_rev is not None and config is None, repo, matcher, max_file_size
+            config,
+            plan.config_rev is not None and config is None,
+            repo,
+            matcher,
+            max_file_size,
+            known,
         )
         compiled = ready.compiled
         if plan.scope is None:
             from keyguard.history import HistoryStats
 
             stats = HistoryStats(notes=list(plan.notes))
-            findings = []
+            finished = Finished([])
         else:
             result = audit(
                 repo,
                 compiled,
                 plan.scope,
-                AuditOptions(jobs=jobs or default_jobs(), max_size=ready.max_size),
+                AuditOptions(
+                    jobs=jobs or default_jobs(),
+                    max_size=ready.max_size,
+                    need_values=ready.baseline is not None or ready.cfg.has_value_allowlists,
+                ),
             )
             stats = result.stats
             stats.notes[:0] = plan.notes
-            findings = finish(result.findings, ready.cfg)
+            finished = finish(result.findings, ready)
     report = make_report(
         "history",
         (str(repo),),
-        findings,
+        finished,
         stats,
         ready,
         extra={"commits": stats.commits, "blobs": stats.files, "notes": list(stats.notes)},

@@ -70,6 +70,7 @@ def run_pre_push(
     max_file_size: str | None,
     matcher: str,
     jobs: int,
+    baseline: Path | None = None,
 ) -> int:
     import sys
 
@@ -86,7 +87,7 @@ def run_pre_push(
         print("keyguard: pre-push: no new commits to check", file=sys.stderr)
         return 0
     root = git.toplevel(repo) or repo
-    ready = prepare(config, no_config, root, matcher, max_file_size)
+    ready = prepare(config, no_config, root, matcher, max_file_size, baseline)
     result = audit(
         repo,
         ready.compiled,
@@ -94,15 +95,18 @@ def run_pre_push(
         AuditOptions(
             jobs=jobs or default_jobs(),
             max_size=ready.max_size,
-            need_values=show_secrets or ready.cfg.has_value_allowlists,
+            need_values=show_secrets
+            or ready.cfg.has_value_allowlists
+            or ready.baseline is not None,
         ),
     )
-    findings = finish(result.findings, ready.cfg)
+    finished = finish(result.findings, ready)
+    findings = finished.findings
     stats = result.stats
     report = make_report(
         "push",
         tuple(u.ref for u in updates),
-        findings,
+        finished,
         stats,
         ready,
         extra={"commits": stats.commits, "blobs": stats.files, "notes": list(stats.notes)},

@@ -47,6 +47,7 @@ class ReceiveSettings:
     bypass_log: Path | None = None  # default: <git dir>/keyguard/bypass.log
     matcher: str = "auto"
     jobs: int = 0
+    baseline: Path | None = None  # the server's baseline file (never the pushed one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class ReceiveFlags:
     bypass_log: Path | None = None
     matcher: str = "auto"
     jobs: int = 0
+    baseline: Path | None = None
 
 
 def settings(repo: Path, flags: ReceiveFlags) -> ReceiveSettings:
@@ -92,6 +94,7 @@ def settings(repo: Path, flags: ReceiveFlags) -> ReceiveSettings:
         bypass_log=flags.bypass_log or _path(value("bypassLog")),
         matcher=flags.matcher,
         jobs=flags.jobs,
+        baseline=flags.baseline or _path(value("baseline")),
     )
 
 
@@ -148,7 +151,12 @@ def run_pre_receive(
     watchdog = _Watchdog(deadline + WATCHDOG_GRACE, chosen, say)
     try:
         ready = prepare(
-            chosen.config, chosen.config is None, repo, chosen.matcher, chosen.max_blob_size
+            chosen.config,
+            chosen.config is None,
+            repo,
+            chosen.matcher,
+            chosen.max_blob_size,
+            chosen.baseline,
         )
         cfg = ready.cfg
         exclude = Revisions(exclude_refs=("--all",))
@@ -163,11 +171,11 @@ def run_pre_receive(
                 jobs=chosen.jobs or default_jobs(),
                 max_size=ready.max_size,
                 use_cache=False,
-                need_values=cfg.has_value_allowlists,
+                need_values=cfg.has_value_allowlists or ready.baseline is not None,
                 deadline=deadline,
             ),
         )
-        findings = finish(result.findings, cfg)
+        findings = finish(result.findings, ready).findings
         refs = refs_by_commit(repo, updates, exclude) if findings else {}
     finally:
         watchdog.cancel()

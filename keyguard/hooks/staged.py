@@ -150,6 +150,7 @@ def run_staged(
     no_config: bool,
     max_file_size: str | None,
     matcher: str,
+    baseline: Path | None = None,
 ) -> int:
     import sys
 
@@ -158,7 +159,7 @@ def run_staged(
 
     top = work_tree_root(repo)
     paths = repo_relative(top, files, Path.cwd())
-    ready = prepare(config, no_config, top, matcher, max_file_size)
+    ready = prepare(config, no_config, top, matcher, max_file_size, baseline)
     scanned = scan_staged(top, paths, ready.compiled, SkipPolicy(ready.max_size))
     missing = [s.name for s in scanned.stats.skipped if s.reason == "not in the index"]
     if paths and len(missing) == len(paths):
@@ -167,7 +168,7 @@ def run_staged(
     report = make_report(
         "staged",
         files or (str(top),),
-        finish(scanned.findings, ready.cfg),
+        finish(scanned.findings, ready),
         scanned.stats,
         ready,
     )

@@ -111,6 +111,17 @@ def summary_line(report: Report) -> str:
     if report.skipped:
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(report.skipped.items()))
         parts.append(f"skipped: {skipped}")
+    known = (report.extra or {}).get("baseline")
+    if isinstance(known, dict):
+        stale = len(known.get("stale", []))
+        parts.append(
+            f"baseline: {known.get('suppressed', 0)} known left out"
+            + (
+                f", {stale} stale entr{'ies' if stale != 1 else 'y'} (keyguard baseline prune)"
+                if stale
+                else ""
+            )
+        )
     if report.errors:
         parts.append(f"INCOMPLETE: {len(report.errors)} error{'s' * (len(report.errors) != 1)}")
     return "; ".join(parts)
