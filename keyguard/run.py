@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -335,7 +335,18 @@ def emit(report: Report, output_format: str, output: Path | None, show_secrets: 
     print(summary_line(report), file=sys.stderr)
 
 
-def exit_code(report: Report) -> int:
+# What a hook blocks on: credentials and keys. Hygiene findings (a setting such as
+# verify=False, an overdue rotation) are reported by hooks but do not stop a commit or a push;
+# `scan` and `history`, which audit, fail on every finding.
+BLOCKING = frozenset({"secret", "private-key", "root-key"})
+
+
+def blocking(findings: Sequence[Finding]) -> list[Finding]:
+    return [f for f in findings if f.category in BLOCKING]
+
+
+def exit_code(report: Report, hook: bool = False) -> int:
     if not report.complete:
         return ExitCode.INCOMPLETE
-    return ExitCode.FINDINGS if report.findings else ExitCode.CLEAN
+    counted = blocking(report.findings) if hook else report.findings
+    return ExitCode.FINDINGS if counted else ExitCode.CLEAN

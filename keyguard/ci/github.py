@@ -172,7 +172,7 @@ def run_action(
     from keyguard.history import AuditOptions, audit
     from keyguard.report import RenderOptions, render
     from keyguard.report.github import format_summary
-    from keyguard.run import Finished, finish, make_report, prepare
+    from keyguard.run import Finished, blocking, finish, make_report, prepare
 
     inputs = ActionInputs.from_env(env)
     workspace = Path(env.get("GITHUB_WORKSPACE") or ".")
@@ -247,7 +247,8 @@ def run_action(
     _append(env.get("GITHUB_OUTPUT"), f"findings={len(report.findings)}\nsarif={sarif}\n")
     if not report.complete:
         return ExitCode.INCOMPLETE
-    if report.findings and inputs.fail_on_findings:
+    # A pull request fails on credentials and keys; hygiene findings are annotations only.
+    if blocking(report.findings) and inputs.fail_on_findings:
         return ExitCode.FINDINGS
     return ExitCode.CLEAN
 

@@ -78,7 +78,7 @@ def run_pre_push(
     from keyguard.history import AuditOptions, audit
     from keyguard.hooks.updates import refs_by_commit
     from keyguard.report.hook import rejection_lines
-    from keyguard.run import emit, exit_code, finish, make_report, prepare
+    from keyguard.run import blocking, emit, exit_code, finish, make_report, prepare
 
     if not git.is_repository(repo):
         raise UsageError(f"{repo}: not a git repository")
@@ -114,7 +114,7 @@ def run_pre_push(
     if output_format == "text" and output is None:
         for note in stats.notes:
             print(f"keyguard: note: {note}", file=sys.stderr)
-        if findings:
+        if blocking(findings):
             refs = refs_by_commit(repo, updates, exclude)
             print("\n".join(rejection_lines(findings, refs, limit=50)), file=sys.stderr)
         else:
@@ -123,4 +123,4 @@ def run_pre_push(
             print(f"keyguard: {summary_line(report)}", file=sys.stderr)
     else:
         emit(report, output_format, output, show_secrets)
-    return exit_code(report)
+    return exit_code(report, hook=True)

@@ -140,7 +140,7 @@ def run_pre_receive(
 ) -> int:
     from keyguard.driver import default_jobs
     from keyguard.history import AuditOptions, audit
-    from keyguard.run import finish, prepare
+    from keyguard.run import blocking, finish, prepare
 
     say = Say(env)
     if not git.is_repository(repo):
@@ -187,8 +187,13 @@ def run_pre_receive(
             _log_bypass(repo, chosen, updates, findings, env, say)
             return ExitCode.CLEAN
         say(f"keyguard: push option {BYPASS_OPTION} is not allowed on this server; scanning.")
-    if findings:
-        say(*rejection_lines(findings, refs, limit=chosen.max_findings))
+    stopping = blocking(findings)
+    notes = [f for f in findings if f not in stopping]
+    if notes:
+        say(f"keyguard: note: {len(notes)} key-hygiene finding(s), not blocking:")
+        say(*(f"  {finding_line(f, refs)}" for f in notes[: chosen.max_findings]))
+    if stopping:
+        say(*rejection_lines(stopping, refs, limit=chosen.max_findings))
         if overran:
             say("keyguard: (the scan also ran out of time: there may be more)")
         return ExitCode.FINDINGS

@@ -155,7 +155,7 @@ def run_staged(
     import sys
 
     from keyguard.report.hook import fix_lines
-    from keyguard.run import emit, exit_code, finish, make_report, prepare
+    from keyguard.run import blocking, emit, exit_code, finish, make_report, prepare
 
     top = work_tree_root(repo)
     paths = repo_relative(top, files, Path.cwd())
@@ -173,6 +173,6 @@ def run_staged(
         ready,
     )
     emit(report, output_format, output, show_secrets)
-    if report.findings and output_format == "text":
+    if blocking(report.findings) and output_format == "text":
         print("\n".join(fix_lines(report.findings, "commit")), file=sys.stderr)
-    return exit_code(report)
+    return exit_code(report, hook=True)

@@ -96,7 +96,7 @@ def _rule(finding: Finding) -> dict[str, Any]:
         "properties": {
             "security-severity": SECURITY_SEVERITY.get(finding.severity, "5.5"),
             "precision": PRECISION.get(finding.confidence, "medium"),
-            "tags": ["security", finding.category],
+            "tags": ["security", finding.category, *finding.tags],
         },
     }
 
@@ -109,7 +109,11 @@ def _name(rule_id: str) -> str:
 
 def _result(finding: Finding, rule_index: int, occurrence: int) -> dict[str, Any]:
     message = f"{finding.title} [{finding.rule_id}]: {finding.preview}"
-    properties: dict[str, Any] = {"category": finding.category, "confidence": finding.confidence}
+    properties: dict[str, Any] = {
+        "category": finding.category,
+        "confidence": finding.confidence,
+        "tags": ["security", finding.category, *finding.tags],  # the controls it concerns
+    }
     if finding.commit is not None:
         commit = finding.commit
         message += f", added in commit {commit.sha[:12]} ({commit.date[:10]}, {commit.author})"
