@@ -25,6 +25,28 @@ provider formats are themselves hex strings or UUIDs. A rule may list its filter
 | k8s-secret         | base64 values outside a `kind: Secret`, or decoding to a placeholder |
 |                    | (opt-in)                                                             |
 | basic-auth         | base64 `auth` values that do not decode to user:password (opt-in)    |
+| comment            | matches inside a comment: `# never use verify=False`, `x  // curl -k` |
+|                    | (opt-in, hygiene rules)                                              |
+| prose              | sentences about a setting: plain-text docs, docstrings, help and log |
+|                    | messages, `inline code` in a sentence (plain words with a function   |
+|                    | word; not command lines such as `helm repo add x`) (opt-in, hygiene) |
+| docs               | Markdown, reStructuredText and AsciiDoc files, judged by their first |
+|                    | 4 KB (fences, links, directives, title underlines) (opt-in, hygiene) |
+| test-code          | test files by content: pytest/unittest, Go testing, JUnit, Jest,     |
+|                    | RSpec, PHPUnit, xUnit, git-style shell tests, bats: *not reported*.  |
+|                    | Candidates carry no path, so tests/, *_test.go... are judged by what |
+|                    | they import; test *data* (an htpasswd file in tests/) is reported    |
+|                    | (opt-in, hygiene)                                                    |
+| linter             | linter rules quoting insecure code: quoted rule ids (S501, B501,     |
+|                    | G402, CA5359), semgrep/ESLint fields (pattern:, message:, selector:),|
+|                    | ESLint configs; lines a security linter's suppression marks reviewed |
+|                    | (`# nosec B501`, `# noqa: S501`, `//nolint:gosec`) (opt-in, hygiene) |
+| rule-file          | scanner rule files: keyguard/gitleaks [[rule]]/[[rules]]/[[playbook]]|
+|                    | TOML, semgrep rules YAML (opt-in, hygiene)                           |
+| loopback           | settings aimed only at this machine: localhost, 127.0.0.0/8, ::1     |
+|                    | (opt-in, hygiene)                                                    |
+| url-userinfo       | URLs whose user:password is a placeholder, template, default or the  |
+|                    | user name again (opt-in, hygiene)                                    |
 
 Universal filters run for every rule, shape filters for generic rules; opt-in filters only when a
 rule lists them in `filters`.
@@ -56,7 +78,7 @@ class Candidate:
 
 _PLACEHOLDER_WORDS = regex.compile(
     r"""(?ix)
-    x{4,} | \*{3,} | \.{3} | \#{4,} | _{4,} | -{5,} | <[a-z][a-z_ -]{2,}>
+    (?-i:x{4,}|X{4,}) | \*{3,} | \.{3} | \#{4,} | _{4,} | -{5,} | <[a-z][a-z_ -]{2,}>
     | \byour | your[_-]?(?:own|api|key|secret|token|pass) | yourkey | yoursecret
     | example | sample | dummy | placeholder | changeme | change[_-]me | replace[_-]?me
     | redacted | \bfake | insert[_-]?(?:your|key|token|here) | _here\b | -here\b | here$
@@ -478,6 +500,264 @@ def is_not_basic_auth(c: Candidate) -> bool:
     ) or (password.lower() in _DEFAULTS or password == user)
 
 
+# --- hygiene filters: a setting that is mentioned, not used ------------------------------------
+# Hygiene rules match code and configuration (a disabled certificate check, an old protocol, a
+# password hash), and the same text turns up where nobody runs it: comments, documentation,
+# linter rules that quote the insecure code, test suites. Candidates carry no path (a history
+# audit scans a blob once for every path it had), so these judge the line and the file's head.
+
+# A comment that starts the line: #, //, /*, * (block comment bodies), --, ;, <!--, REM, ::.
+# Preprocessor lines and shebangs are code.
+_LINE_COMMENT = regex.compile(
+    r"""(?ix)^\s*(?:
+        \#(?!!|\[|(?:include|define|if|ifdef|ifndef|elif|else|endif|pragma|undef|error)\b)
+      | // | /\* | \*(?:\s|/|$) | --(?:\s|$) | ; | <!-- | rem\s | ::\s
+    )"""
+)
+
+
+def _code_part(text: str) -> str:
+    """`text` up to a comment that opens in it outside quotes (a trailing comment is no
+    evidence about the code before it)."""
+    quote = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'`":
+            quote = ch
+        elif _opens_comment(text, i):
+            return text[:i]
+        i += 1
+    return text
+
+
+def _opens_comment(text: str, i: int) -> bool:
+    before = text[i - 1] if i else " "
+    if text[i] == "#":  # after code: a line that starts with # is _LINE_COMMENT's to judge
+        return before.isspace() and bool(text[:i].strip())
+    if text.startswith("//", i):  # not `https://`: a URL's slashes follow a colon
+        return before.isspace() or before in ";,){}"
+    if text.startswith("/*", i):
+        return "*/" not in text[i:]
+    return text.startswith("<!--", i) and "-->" not in text[i:]
+
+
+def _match_offset(c: Candidate) -> int:
+    """Where the match starts in its line, or -1 (a match spanning lines: its first line)."""
+    return c.line.find(c.match.split("\n", 1)[0])
+
+
+def is_commented(c: Candidate) -> bool:
+    """The match sits in a comment: `# never use verify=False`, `x = 1  // curl -k ...`."""
+    where = _match_offset(c)
+    if where < 0:
+        return False
+    prefix = c.line[:where]
+    opened = _LINE_COMMENT.match(prefix)
+    if opened and not (opened.group().lstrip().startswith("/*") and "*/" in prefix):
+        return True
+    return _code_part(prefix) != prefix  # a comment opens after code: `x = 1  # ...`
+
+
+# Words of a sentence: letters (a capital, an apostrophe or a hyphenated compound allowed),
+# acronyms, with the punctuation and markup that wraps words in prose.
+_PLAIN_WORD = regex.compile(
+    r"""^[("'`*_\[]*(?:[A-Za-z][a-z]+(?:['-][a-z]+)*|[A-Z]{2,5}|[aAI])[)"'`*_\],.;:!?]*$"""
+)
+# ...and the small words a sentence has and a command line does not (`helm repo add internal`).
+_FUNCTION_WORDS = frozenset(
+    "a an the to is are be of and or for with not this that you your it its when only use "  # noqa: SIM905
+    "if in on by from as at can should must never do does will we our so than then instead "
+    "like".split()
+)
+_QUOTED = regex.compile(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'""")
+_INLINE_CODE = regex.compile(r"`[^`\n]+`")
+
+
+def _reads_as_prose(text: str, least: int, dense: bool = True) -> bool:
+    tokens = text.split()
+    words = [t for t in tokens if _PLAIN_WORD.match(t)]
+    if len(words) < least or (dense and len(words) * 10 < len(tokens) * 7):
+        return False
+    bare = {w.strip("()\"'`*_[],.;:!?").lower() for w in words}
+    return bool(bare & _FUNCTION_WORDS) or tokens[-1][-1] in ".:!?"
+
+
+def is_prose(c: Candidate) -> bool:
+    """The line is a sentence about the setting (plain-text documentation, a docstring, a help
+    or log message): besides the match, four plain words making up 70 % of the line's code
+    with a function word (to, the, only...) or closing punctuation; or the match is `inline
+    code` in a line with three such words outside the code; or it is inside a quoted string
+    that reads so with three words of its own."""
+    where = _match_offset(c)
+    if where < 0:
+        return False
+    end = where + len(c.match.split("\n", 1)[0])
+    if _reads_as_prose(c.line[:where] + " " + _code_part(c.line[end:]), 4):
+        return True
+    for code in _INLINE_CODE.finditer(c.line):
+        if code.start() < where < code.end():
+            # `inline code` in a sentence (Markdown, reST, a docstring's table): the words
+            # around the code spans decide, however much code the line also quotes
+            return _reads_as_prose(_INLINE_CODE.sub(" ", c.line), 3, dense=False)
+    for quoted in _QUOTED.finditer(c.line):
+        if quoted.start() < where < quoted.end():
+            close = quoted.end() - 1
+            inside = c.line[quoted.start() + 1 : where] + " " + c.line[min(end, close) : close]
+            return _reads_as_prose(inside, 3)
+    return False
+
+
+# Markup documentation, from the file's first 4 KB: Markdown fences, links and badges,
+# reStructuredText directives, AsciiDoc blocks, setext/reST title underlines.
+_MARKUP = regex.compile(
+    r"""(?mx)^(?:```|~~~)|^(?!\s*\#)[^\n]*\]\((?:https?://|\.{0,2}/|\#)|^\[!\[|^\[source[,\]]
+    |^:toc:|^=\ \S"""
+)
+_UNDERLINED = regex.compile(
+    r"""(?mx)^(?:\.\.\ [a-z][\w-]*::|\.\.\ _[\w-]+:)|^[a-z][^\n:=;{}<>\[\]"']{2,78}\n(?:={3,}|-{3,}|~{3,})[ \t]*$"""
+)
+# ...unless the file reads as code: a docstring may hold reST, a source file may not be docs.
+_CODE_HEAD = regex.compile(
+    r"""(?mx)^(?:import\s|from\s+[\w.]+\s+import\s|package\s|func\s|def\s|class\s|\#include
+    |using\s|<\?php|const\s|let\s|var\s|public\s|private\s|module\s|require[ (])"""
+)
+
+
+def is_documentation(c: Candidate) -> bool:
+    """The file is Markdown, reStructuredText or AsciiDoc (head-based): settings quoted in docs
+    are instructions or warnings for people, not configuration."""
+    head = c.head.lstrip()
+    if head[:1] in "{[":  # JSON (a notebook's Markdown cells are still a notebook)
+        return False
+    if _MARKUP.search(c.head):
+        return True
+    return bool(_UNDERLINED.search(c.head)) and not _CODE_HEAD.search(c.head)
+
+
+# Test code, from the file's first 4 KB (lowercased): test frameworks' imports and idioms.
+_TEST_HEAD = regex.compile(
+    r"""(?mx)
+    ^\s*(?:import\s+pytest|from\s+pytest\b|import\s+unittest|from\s+unittest\b|from\s+django\.test\b
+      | import\s+(?:static\s+)?org\.(?:junit|testng)\b|import\s+io\.kotest\b
+      | using\s+(?:nunit|xunit|microsoft\.visualstudio\.testtools)\b|package\s+\w+_test\b
+      | (?:async\s+)?def\s+test(?:_\w*)?\(|func\s+test\w*\(\s*\w+\s+\*testing\.[tb]\)
+      | "testing"\s*$|import\s+"testing"|test_description=|\.\s+\S*test-lib\.sh\b
+      | \#!/usr/bin/env\s+bats|@test\s+["']|use\s+phpunit\\framework\\testcase
+      | require(?:_relative)?[\s(]+['"](?:spec_helper|rails_helper|test_helper|minitest/autorun|test/unit)['"])
+    | (?<![\w.$])(?:describe|it|test)\(\s*['"`]|\brspec\.describe\b|\bextends\s+testcase\b
+    | \bfrom\s+['"](?:vitest|@jest/globals|chai|mocha|@testing-library/[\w-]+)['"]
+    | \brequire\(\s*['"](?:chai|mocha|supertest|jest|tap|ava)['"]\)
+    | ^\s*@test\b|\#\[cfg\(test\)\]|^\s*\#\[test\]|^\s*\[(?:fact|theory|test|testmethod)\]
+    | ^\s*\#\s*include\s+[<"](?:gtest/|gmock/|catch2?/|catch\.hpp|cmocka\.h|check\.h|unity\.h
+        |cunit/|criterion/|unit-test\.h|test-lib\.h|clar\.h|tap\.h)
+    | ^\s*test(?:_f|_p)?\(\s*\w+\s*,\s*\w+\s*\)
+    """
+)
+
+
+def is_test_code(c: Candidate) -> bool:
+    """The file is a test (pytest/unittest, Go `testing`, JUnit, Jest/Mocha/Vitest, RSpec,
+    PHPUnit, NUnit/xUnit, C/C++ test frameworks, git-style shell tests, bats): tests exercise
+    insecure settings on purpose. Data fixtures (an htpasswd file under tests/) are not
+    recognisable by content."""
+    return bool(_TEST_HEAD.search(c.head))
+
+
+# Linter and scanner rule ids quoted on the line (ruff/bandit S501/B501, gosec G402, .NET
+# CA5359, Security Code Scan SCS0004, Sonar java:S4830, CWE-295), or the line is a field of a
+# rule definition (semgrep `pattern:`, ESLint `message:`/`selector:`, no-restricted-*).
+_LINTER_ID = regex.compile(
+    r"""["'](?:[SBG]\d{3,4}|CA\d{4}|SCS\d{4}|DUO\d{3}|CWE-\d{1,4}|RSPEC-\d{3,5}|[a-z]+:S\d{3,5})["']"""
+)
+_LINTER_FIELD = regex.compile(
+    r"""(?x)^\s*-?\s*["']?(?:pattern(?:-[a-z-]+)?|patterns|regex|message|selector|fix(?:-regex)?
+    |metavariable-[a-z]+|bad-example|good-example)["']?\s*:
+    | ["'](?:message|selector|pattern)["']\s*: | \bno-restricted-[a-z-]+"""
+)
+
+# A suppression the code's owner wrote for a security linter on the line: the finding was
+# reviewed already (bandit's nosec, ruff/flake8-bandit's noqa with an S code, gosec's
+# nolint:gosec, Sonar, semgrep, CodeQL/LGTM). A bare noqa silences style checks too: no.
+_SUPPRESSED = regex.compile(
+    r"(?i)\#\s*nosec\b|\bnoqa\s*:\s*(?:[a-z]+\d+\s*,\s*)*s\d{3}|\bruff\s*:\s*(?:noqa|ignore)"
+    r"|//\s*nolint\b|\bNOSONAR\b|\bnosemgrep\b|\blgtm\[|\bcodeql\["
+)
+# ESLint configuration (.eslintrc, eslint.config.js, package.json's eslintConfig)
+_ESLINT_CONFIG = regex.compile(
+    r'eslint:recommended|@eslint/js|eslint-config-|eslint-plugin-|"eslintconfig"|plugin:[\w@/-]+/'
+)
+
+
+def is_linter_rule(c: Candidate) -> bool:
+    """A linter's rule quoting the insecure code, a configuration naming a linter rule, or a
+    line whose security-linter suppression says its owner reviewed it."""
+    where = _match_offset(c)
+    prefix = c.line[:where] if where >= 0 else c.line
+    if _LINTER_ID.search(c.line) or _LINTER_FIELD.search(prefix) or _SUPPRESSED.search(c.line):
+        return True
+    return bool(_ESLINT_CONFIG.search(c.head))
+
+
+# Files that define detection rules or playbooks: keyguard and gitleaks rule files
+# ([[rule]] / [[rules]] / [[playbook]] arrays), semgrep rule YAML (rules: with languages:).
+_RULE_FILE = regex.compile(r"(?m)^\[\[(?:rules?|playbook)\]\]\s*$")
+_SEMGREP = regex.compile(r"(?m)^rules:\s*$[\s\S]*^\s*(?:-\s+)?languages:")
+
+
+def is_rule_file(c: Candidate) -> bool:
+    """The file defines scanner rules (their examples quote insecure code on purpose)."""
+    return bool(_RULE_FILE.search(c.head) or _SEMGREP.search(c.head))
+
+
+_URL_HOST = regex.compile(
+    r"""(?i)\b[a-z][a-z0-9+.-]*://(?:[^/\s"'<>]*@)?(\[[0-9a-f:.]+\]|[^:/\s"'<>?#@\\]+)"""
+)
+_HOST_SETTING = regex.compile(
+    r"""(?i)(?<![\w-])(?:host(?:name)?|server|addr(?:ess)?)["']?\s*[=:]\s*["']?(\[[0-9a-f:.]+\]|[\w.:-]+)"""
+)
+_LOOPBACK = regex.compile(
+    r"(?i)^(?:localhost|[\w-]+\.localhost|127(?:\.\d{1,3}){3}|\[?::1\]?|0\.0\.0\.0)(?::\d+)?$"
+)
+
+
+def is_loopback(c: Candidate) -> bool:
+    """Every host the match (else its line) names is this machine: localhost, 127.0.0.0/8,
+    ::1. A disabled check against a local development server crosses no network."""
+    hosts = [m.group(1) for m in _URL_HOST.finditer(c.match)]
+    if not hosts:
+        hosts = [m.group(1) for m in _URL_HOST.finditer(c.line)]
+        hosts += [m.group(1) for m in _HOST_SETTING.finditer(c.line)]
+    return bool(hosts) and all(_LOOPBACK.match(h.rstrip(".,;")) for h in hosts)
+
+
+_USERINFO = regex.compile(r"""://([^:@/\s"'<>]*):([^/\s"'<>]*)@""")
+
+
+def has_placeholder_userinfo(c: Candidate) -> bool:
+    """A URL's `user:password@` is not a real credential: a placeholder, template, reference,
+    a default or self-naming password (pass, secret, changeit), or the user name again."""
+    m = _USERINFO.search(c.match)
+    if m is None:
+        return True
+    user, password = m.groups()
+    if _PERCENT_ESCAPE.search(password):
+        password = urllib.parse.unquote(password)
+    if len(password) < 4 or password == user:
+        return True
+    inner = Candidate(secret=password, match=f"{user}:{password}@", line=c.line, head=c.head)
+    named = Candidate(secret=user, match=user, line=c.line, head=c.head)
+    checks = (is_placeholder, is_template, is_reference, is_low_diversity)
+    if any(check(inner) for check in checks) or is_placeholder(named) or is_template(named):
+        return True
+    return password.lower() in _DEFAULTS or _names_a_word(password)
+
+
 Predicate = Callable[[Candidate], bool]
 
 FILTERS: dict[str, Predicate] = {
@@ -498,6 +778,14 @@ FILTERS: dict[str, Predicate] = {
     "pem-body": has_bad_key_body,
     "k8s-secret": is_outside_k8s_secret,
     "basic-auth": is_not_basic_auth,
+    "comment": is_commented,
+    "prose": is_prose,
+    "docs": is_documentation,
+    "test-code": is_test_code,
+    "linter": is_linter_rule,
+    "rule-file": is_rule_file,
+    "loopback": is_loopback,
+    "url-userinfo": has_placeholder_userinfo,
 }
 UNIVERSAL = (
     "placeholder",

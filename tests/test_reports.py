@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from keyguard.cli import main
@@ -303,6 +303,9 @@ def test_fingerprint_is_stable_under_edits_above(
     secret = seeded("github.pat", seed)
     body = f"GITHUB_TOKEN={secret}\n"
     before = scan(body.encode(), "deploy/app.env", compiled).findings
+    # About the fingerprint given a finding: a random token that happens to look like a
+    # placeholder (a run of x) is filtered, which is another test's business.
+    assume(before)
     after = scan(("\n".join([*above, ""]) + body).encode(), "deploy/app.env", compiled).findings
     assert [f.secret for f in before] == [secret]
     assert [f.secret for f in after] == [secret]
