@@ -407,3 +407,12 @@ def test_first_push_into_an_empty_repository(tmp_path: Path, rules_cache: Path) 
         ["git", "push", str(bare), "main"], cwd=work, env=env, capture_output=True, text=True
     )
     assert pushed.returncode != 0 and "github.pat" in pushed.stderr
+
+
+def test_hygiene_findings_do_not_block_a_push(sha1_server: Server) -> None:
+    server = sha1_server
+    server.commit("deploy.sh", "#!/bin/sh\ncurl -k https://internal.example.net/health\n", "probe")
+    pushed = server.push("main")
+    assert pushed.accepted, pushed.err
+    assert "key-hygiene finding(s), not blocking" in pushed.err
+    assert "hygiene.tls-verify-disabled-curl" in pushed.err

@@ -299,3 +299,16 @@ def test_pre_push_from_stdin_and_from_the_framework_variables(
     # A deletion only: nothing to check, said so.
     done = pre_push({}, f"(delete) {zero} refs/heads/old {bad}\n")
     assert done.returncode == 0 and "no new commits" in done.stderr
+
+
+def test_hygiene_findings_are_reported_but_do_not_block_a_commit(
+    capsys: pytest.CaptureFixture[str], repo: GitRepo
+) -> None:
+    repo.write("client.py", "import requests\nrequests.get(url, verify=False)\n")
+    repo.git("add", "client.py")
+    document = staged(capsys, repo, expect=0)
+    assert [f["category"] for f in document["findings"]] == ["hygiene"]
+    # With a credential as well, the commit is blocked.
+    repo.write("client.env", f"GITHUB_TOKEN={token()}\n")
+    repo.git("add", "client.env")
+    assert staged(capsys, repo, expect=1)["findings"]
