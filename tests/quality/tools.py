@@ -48,9 +48,12 @@ def _run(cmd: list[str], report: Path, cwd: Path, timeout: float) -> Any:
 # -- parsers --------------------------------------------------------------------------------------
 def parse_keyguard(data: Any, root: Path) -> list[Finding]:
     findings = data.get("findings", []) if isinstance(data, dict) else []
+    # Key-hygiene findings (verify=False, a committed password hash, key reuse) are another
+    # question than "is this line a credential": the corpus labels credentials only.
     return [
         Finding(_relative(str(f["path"]), root), int(f["line"]), str(f.get("rule_id", "")))
         for f in findings
+        if f.get("category") != "hygiene"
     ]
 
 

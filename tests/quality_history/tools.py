@@ -66,6 +66,7 @@ def parse_keyguard(data: Any) -> list[Reported]:
             f["in_head"] if isinstance(f.get("in_head"), bool) else None,
         )
         for f in data.get("findings", [])
+        if f.get("category") != "hygiene"  # credentials only, as the corpus labels them
     ]
 
 
