@@ -6,6 +6,7 @@ Everything here can be rebuilt; anything that fails to load is ignored and rebui
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pickle
 import tempfile
@@ -27,6 +28,33 @@ def cache_dir() -> Path | None:
     if info.st_uid != os.getuid() or info.st_mode & 0o022:
         return None
     return folder
+
+
+def load_json(name: str) -> Any | None:
+    """Data-only entries (never code, even from a tampered cache)."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        return json.loads((folder / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def store_json(name: str, value: Any) -> None:
+    folder = cache_dir()
+    if folder is None:
+        return
+    tmp = ""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(value, handle)
+        os.replace(tmp, folder / name)
+    except (OSError, TypeError, ValueError):
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def load(name: str) -> Any | None:

@@ -14,11 +14,13 @@ access keys should not exist" (delete, never rotate).
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from keyguard.errors import ConfigError
 
@@ -109,17 +111,57 @@ def load_builtin_playbooks() -> dict[str, Playbook]:
     return _BUILTIN
 
 
+class Catalogue(Mapping[str, Playbook]):
+    """The built-in playbooks plus a configuration's, read when a report first needs one (a
+    clean scan never reads them)."""
+
+    def __init__(self, extra: Mapping[str, Playbook] | None = None) -> None:
+        self._extra = dict(extra or {})
+        self._all: dict[str, Playbook] | None = None
+
+    def _books(self) -> dict[str, Playbook]:
+        if self._all is None:
+            self._all = merge(load_builtin_playbooks(), self._extra)
+        return self._all
+
+    def __getitem__(self, key: str) -> Playbook:
+        return self._books()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._books())
+
+    def __len__(self) -> int:
+        return len(self._books())
+
+
 def load_file(path: Path) -> dict[str, Playbook]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read playbook file: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    data = _read_cached(path)
     unknown = sorted(set(data) - {"playbook"})
     if unknown:
         raise ConfigError(f"{path}: unknown table(s): {', '.join(unknown)}")
     return parse_playbooks(data.get("playbook", []), str(path))
+
+
+def _read_cached(path: Path) -> dict[str, Any]:
+    """The TOML data of a playbook file; parsing ~200 playbooks of TOML costs ~50 ms, so the
+    parsed data is kept as JSON in the user cache (keyed on the file's size and mtime) and
+    validated again on every load, like fresh data."""
+    from keyguard import cache
+
+    try:
+        info = path.stat()
+        stamp = hashlib.sha256(f"{path}\0{info.st_size}\0{info.st_mtime_ns}".encode()).hexdigest()
+        cached = cache.load_json(f"playbooks-{stamp[:24]}.json")
+        if isinstance(cached, dict):
+            return cached
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read playbook file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    cache.store_json(f"playbooks-{stamp[:24]}.json", data)
+    return data
 
 
 def parse_playbooks(raw: object, source: str) -> dict[str, Playbook]:

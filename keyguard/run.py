@@ -15,7 +15,7 @@ from keyguard.engine import CompiledRuleset, compile_ruleset
 from keyguard.errors import ConfigError, ExitCode, UsageError
 from keyguard.hygiene import ASSESSMENTS, assess
 from keyguard.model import Blob, Finding
-from keyguard.remediation import Playbook, load_builtin_playbooks, merge
+from keyguard.remediation import Catalogue, Playbook
 from keyguard.report import RenderOptions, Report, render
 from keyguard.signatures import Ruleset, load_builtin
 from keyguard.sources import git
@@ -102,7 +102,7 @@ def prepare(
     the baseline, if one is named."""
     cfg = load_config(config, no_config, root)
     compiled = build_rules(cfg, matcher)
-    playbooks = merge(load_builtin_playbooks(), cfg.playbooks)
+    playbooks = Catalogue(cfg.playbooks)
     known = baseline_mod.load(baseline) if baseline is not None else None
     return Settings(cfg, compiled, max_file_size(max_size, cfg), playbooks, known)
 
