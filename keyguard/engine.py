@@ -101,7 +101,13 @@ class CompiledRuleset:
 
 def compile_ruleset(ruleset: Ruleset, matcher: str = "auto") -> CompiledRuleset:
     rules = ruleset.rules
-    keywords = tuple(build_keywords([r.keywords for r in rules], [r.exact_keywords for r in rules]))
+    keywords = tuple(
+        build_keywords(
+            [r.keywords for r in rules],
+            [r.exact_keywords for r in rules],
+            [r.category != "hygiene" for r in rules],
+        )
+    )
     return CompiledRuleset(
         ruleset=ruleset,
         keywords=keywords,
@@ -116,7 +122,9 @@ def compile_ruleset(ruleset: Ruleset, matcher: str = "auto") -> CompiledRuleset:
             for i, r in enumerate(rules)
             if r.file_contains
         ),
-        needs_context=tuple(not _keyword_is_prefix(r) for r in rules),
+        # A setting (verify=False, md5(password)) is never base64-encoded: hygiene rules'
+        # keyword lines are not decoded (a cost on every hit in code-heavy history).
+        needs_context=tuple(not _keyword_is_prefix(r) and r.category != "hygiene" for r in rules),
         rules_by_id=ruleset.by_id(),
     )
 
@@ -280,7 +288,10 @@ def _run_rule(
     # not the scan. Built-in patterns are vetted against pathological input by the test suite
     # (tests/test_signatures.py) and skip it: the timer costs more than most window searches.
     guarded = not rule.builtin
+    required = rule.guard()
     for w_start, w_end in spans:
+        if required is not None and required.search(data, w_start, w_end) is None:
+            continue
         try:
             if guarded:
                 matches = list(pattern.finditer(data, w_start, w_end, timeout=REGEX_TIMEOUT))

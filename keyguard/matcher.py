@@ -49,12 +49,16 @@ def derived_base64(keyword: bytes, min_chars: int = 5) -> list[bytes]:
 
 
 def build_keywords(
-    rule_keywords: Sequence[Sequence[str]], exact: Sequence[bool] | None = None
+    rule_keywords: Sequence[Sequence[str]],
+    exact: Sequence[bool] | None = None,
+    encodable: Sequence[bool] | None = None,
 ) -> list[Keyword]:
     """Keywords with their rule payloads, plus derived base64 spellings of the longer ones.
 
     Keywords are case-insensitive unless the rule asks for exact keywords (`SG.` must not
-    match every `msg.`).
+    match every `msg.`). Only the keywords of rules whose values may sit base64-encoded
+    (`encodable`; all by default) get derived spellings: a setting such as `verify=False`
+    is never encoded, and every extra spelling costs the automaton.
     """
     by_text: dict[tuple[bytes, bool], list[int]] = {}
     for index, words in enumerate(rule_keywords):
@@ -67,7 +71,9 @@ def build_keywords(
         for (text, caseless), rules in by_text.items()
     ]
     derived: set[bytes] = set()
-    for words in rule_keywords:
+    for index, words in enumerate(rule_keywords):
+        if encodable is not None and not encodable[index]:
+            continue
         for word in words:
             if len(word) >= 4:
                 derived.update(derived_base64(word.encode("utf-8")))

@@ -44,6 +44,7 @@ _KNOWN = {
     "file_contains",
     "pairs_with",
     "tags",
+    "requires",
 }
 _ID = regex.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
 
@@ -78,6 +79,14 @@ class Rule:
     source: str = ""  # the file the rule came from, for error messages
     builtin: bool = False  # shipped with keyguard: its pattern is vetted by the test suite
     tags: tuple[str, ...] = ()  # controls it concerns, beyond its category's (NIST SP 800-53...)
+    # Literals (any case) one of which a window must hold before the pattern runs there: a
+    # cheap guard for rules whose keywords are common (`sha1(`) but whose pattern is costly.
+    requires: tuple[str, ...] = ()
+
+    def guard(self) -> regex.Pattern[bytes] | None:
+        if not self.requires:
+            return None
+        return _compile("(?i)" + "|".join(regex.escape(w) for w in self.requires), False)
 
     def compiled(self) -> regex.Pattern[bytes]:
         return _compile(self.pattern, self.multiline)
@@ -130,6 +139,7 @@ def _rule_key(rule: Rule) -> list[Any]:
         rule.multiline,
         rule.max_span,
         list(rule.filters),
+        list(rule.requires),
     ]
 
 
@@ -277,6 +287,7 @@ def parse_rule(entry: object, source: str, index: int) -> Rule:
         pairs_with=_strings(entry, "pairs_with", fail),
         source=source,
         tags=_strings(entry, "tags", fail),
+        requires=_strings(entry, "requires", fail),
     )
 
 

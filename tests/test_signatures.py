@@ -71,3 +71,27 @@ def test_example_without_keyword_fails_the_check(compiled: CompiledRuleset) -> N
     ruleset = compile_ruleset(Ruleset.of([rule]))
     problems = check_rule(rule, ruleset, random.Random(0))
     assert problems and "none of the keywords" in problems[0].message
+
+
+def test_requires_guards_the_pattern() -> None:
+    """A rule with `requires` only runs where a window holds one of those words."""
+    from keyguard.engine import compile_ruleset, scan
+    from keyguard.signatures import Ruleset, parse_rules
+
+    entry = {
+        "id": "acme.guarded",
+        "title": "t",
+        "provider": "p",
+        "category": "hygiene",
+        "severity": "low",
+        "keywords": ["digest("],
+        "pattern": r"digest\((?P<secret>[a-z]+)\)",
+        "examples": ["digest(userpass)"],
+        "requires": ["pass"],
+    }
+    (rule,) = parse_rules([entry], "t.toml")
+    compiled = compile_ruleset(Ruleset.of([rule]))
+    assert [f.secret for f in scan(b"x = digest(userpass)\n", "a.py", compiled).findings] == [
+        "userpass"
+    ]
+    assert scan(b"x = digest(checksum)\n", "a.py", compiled).findings == []
