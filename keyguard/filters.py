@@ -623,21 +623,38 @@ _UNDERLINED = regex.compile(
     r"""(?mx)^(?:\.\.\ [a-z][\w-]*::|\.\.\ _[\w-]+:)|^[a-z][^\n:=;{}<>\[\]"']{2,78}\n(?:={3,}|-{3,}|~{3,})[ \t]*$"""
 )
 # ...unless the file reads as code: a docstring may hold reST, a source file may not be docs.
+# Each alternative needs code's shape after its word, since prose lines start with "Using",
+# "Let", "Package" or "Public" too (git's AsciiDoc manuals were read as code that way).
 _CODE_HEAD = regex.compile(
-    r"""(?mx)^(?:import\s|from\s+[\w.]+\s+import\s|package\s|func\s|def\s|class\s|\#include
-    |using\s|<\?php|const\s|let\s|var\s|public\s|private\s|module\s|require[ (])"""
+    r"""(?mx)^(?:import\s+[\w.{*"'(]|from\s+[\w.]+\s+import\s|package\s+[\w.]+;?[ \t]*$
+    |func\s+[\w(]|def\s+\w+\(|class\s+\w+[\s(:{<]|\#include\s*[<"]|using\s+[\w.]+\s*;|<\?php
+    |(?:const|let|var)\s+[\w{\[]+\s*[:=]|(?:public|private)\s+(?:static\s|final\s|abstract\s
+    |class\s|interface\s|enum\s|void\s|function\s|fun\s|\w+(?:<[^>]*>)?\s+\w+\s*[(;=])
+    |module\s+[\w.:]+[ \t]*(?:$|where\b|\(|do\b)|require[ (]\s*["'])"""
 )
 
 
+def _plain_text_document(head: str) -> bool:
+    """Most of the head's lines are sentences (a README or guide without markup, like git's
+    SubmittingPatches): at least eight non-blank lines, 60 % of them prose."""
+    lines = [line for line in head.splitlines() if line.strip()]
+    if len(lines) < 8:
+        return False
+    prose = sum(1 for line in lines if _reads_as_prose(line, 4))
+    return prose * 10 >= len(lines) * 6
+
+
 def is_documentation(c: Candidate) -> bool:
-    """The file is Markdown, reStructuredText or AsciiDoc (head-based): settings quoted in docs
-    are instructions or warnings for people, not configuration."""
+    """The file is Markdown, reStructuredText, AsciiDoc or plain prose (head-based): settings
+    quoted in docs are instructions or warnings for people, not configuration."""
     head = c.head.lstrip()
     if head[:1] in "{[":  # JSON (a notebook's Markdown cells are still a notebook)
         return False
     if _MARKUP.search(c.head):
         return True
-    return bool(_UNDERLINED.search(c.head)) and not _CODE_HEAD.search(c.head)
+    if _CODE_HEAD.search(c.head):
+        return False
+    return bool(_UNDERLINED.search(c.head)) or _plain_text_document(c.head)
 
 
 # Test code, from the file's first 4 KB (lowercased): test frameworks' imports and idioms.

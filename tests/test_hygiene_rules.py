@@ -138,6 +138,19 @@ def cand(
 
 
 PW = _password()
+# plain-text documentation without markup, in the manner of git's SubmittingPatches
+PLAIN_GUIDE = (
+    "Checklist (and a short version for the impatient):\n\n"
+    "Make commits of logical units and check for unnecessary whitespace.\n"
+    "Describe the change in the log message and say why it is needed.\n"
+    "Do not forget to add tests for the new behaviour you introduce.\n"
+    "Send the patches to the mailing list and wait for the reviews.\n\n"
+    "\thost = imaps://imap.example.com\n\tsslverify = false\n\n"
+    "Next, make sure that your mail client does not wrap the long lines.\n"
+    "If it does, the patch will not apply and the maintainer will tell you.\n"
+    "Use the format-patch command to prepare the series for sending.\n"
+    "Each patch goes in its own message with the cover letter first.\n"
+)
 CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
     # filter: ([rejected ...], [kept ...])
     "comment": (
@@ -189,6 +202,9 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
             cand("x", head="git-config(1)\n=============\n\nNAME\n----\n"),
             cand("x", head="Title\n=====\n\n.. code-block:: yaml\n\n   a: b\n"),
             cand("x", head="= Guide\n\n[source,shell]\n----\ncurl -k x\n----\n"),
+            # an AsciiDoc manual whose prose says "Using ..." is still a manual
+            cand("x", head="git-imap-send(1)\n================\n\nNAME\n----\nx\n\nUsing Gmail:\n"),
+            cand("x", head=PLAIN_GUIDE),
         ],
         [
             cand("x", head="import requests\n\nrequests.get(url, verify=False)\n"),
@@ -196,6 +212,10 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
             cand("x", head='{"cells": [{"source": ["```python\\n"]}]}'),
             cand("x", head="# nginx.conf\nserver {\n  # see [docs](x) below\n}\n"),
             cand("x", head="---\napiVersion: v1\nkind: ConfigMap\n"),
+            cand("x", head='Setup\n-----\n"""\nusing System.Net;\n'),
+            cand("x", head="/* The client.\n   -------- */\npublic class Client {\n"),
+            # a module docstring of sentences above the code is still code
+            cand("x", head=PLAIN_GUIDE.replace("Checklist", '"""Checklist') + '"""\nimport ssl\n'),
         ],
     ),
     "test-code": (
