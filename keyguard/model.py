@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from keyguard.digest import secret_digest
+
 
 @dataclass(frozen=True, slots=True)
 class Blob:
@@ -31,7 +33,10 @@ class Skip:
     """Something a scan passed over by policy (binary, over the size cap, a symlink...)."""
 
     name: str  # a path, or "blob <id>"
-    reason: str
+    reason: str  # the category counted in reports ("too large", "binary", "symlink"...)
+    # What a user is told when they named it themselves ("over the 10 MB size cap"); not
+    # compared, so a skip is the same skip whatever words explain it.
+    detail: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +96,9 @@ class Finding:
 
 
 def secret_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).hexdigest()
+    """A keyed digest (keyguard.digest): never a fast unsalted hash a report's reader can test
+    guesses against."""
+    return secret_digest(secret)
 
 
 def normalise_path(path: str) -> str:
@@ -106,7 +113,8 @@ def fingerprint(rule_id: str, secret: str, path: str) -> str:
 
 
 def fingerprint_of_hash(rule_id: str, hashed: str, path: str) -> str:
-    # No line number: a fingerprint must survive edits above the secret (baselines key on it).
+    # No line number: a fingerprint must survive edits above the secret. `hashed` is keyed, so
+    # a plain hash over it reveals nothing to test guesses against.
     material = f"{rule_id}\0{hashed}\0{normalise_path(path)}"
     return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 

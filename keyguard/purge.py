@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from keyguard import digest
 from keyguard.engine import CompiledRuleset, scan
 from keyguard.errors import ExitCode, UsageError
 from keyguard.model import Blob, Finding, secret_hash
@@ -112,6 +113,17 @@ def parse_report(text: str, name: str) -> ReportInput:
         # Hygiene findings (an overdue rotation...) are settings to change: no value to purge.
         if not (isinstance(entry, dict) and entry.get("category") == "hygiene"):
             leaks.append(_leak(entry, f"{name}: finding #{index}"))
+    if (
+        any(leak.secret is None for leak in leaks)
+        and scan_info.get("digest_key") != digest.current().id
+    ):
+        # Values are found again by their keyed digests: another key matches none of them.
+        raise UsageError(
+            f"{name}: its digests were made with another key (digest_key "
+            f"{printable(str(scan_info.get('digest_key')))!r}, this machine's is "
+            f"{digest.current().id!r}): set {digest.ENV} to the key that wrote the report, "
+            "or write the report with --show-secrets"
+        )
     return ReportInput(str(scan_info.get("kind", "")), tuple(leaks))
 
 

@@ -76,6 +76,7 @@ SCAN_KEYS = [
     "rules",
     "ruleset",
     "matcher",
+    "digest_key",
 ]
 
 
@@ -183,7 +184,7 @@ def test_json_document_shape(
     _, out = run(capsys, "scan", "-c", str(config), "-f", "json", str(root))
     document = json.loads(out)
     assert list(document) == ["schema", "tool", "scan", "findings"]
-    assert document["schema"] == "keyguard.report/2"
+    assert document["schema"] == "keyguard.report/3"
     assert document["tool"]["name"] == "keyguard"
     assert list(document["scan"]) == SCAN_KEYS
     scan_part = document["scan"]

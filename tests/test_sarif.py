@@ -24,7 +24,7 @@ from keyguard.examples import generate_secret
 from keyguard.model import Commit, Finding
 from keyguard.report import RenderOptions, Report, render
 from keyguard.report.github import format_summary
-from keyguard.report.sarif import artifact_location
+from keyguard.report.sarif import artifact_location, location_hash
 from keyguard.signatures import load_builtin
 from tests.conftest import GitRepo
 
@@ -186,9 +186,15 @@ def test_renders_are_identical_and_fingerprints_count_occurrences() -> None:
         r["partialFingerprints"]["primaryLocationLineHash"]
         for r in json.loads(first)["runs"][0]["results"]
     ]
-    base = rep.findings[0].fingerprint
-    assert hashes[:2] == [f"{base}:1", f"{base}:2"]
-    assert hashes[2] == f"{rep.findings[2].fingerprint}:1" != hashes[1]
+    # rule and path, counted: nothing derived from the value (the third is another secret)
+    base = location_hash(rep.findings[0])
+    assert hashes == [f"{base}:1", f"{base}:2", f"{base}:3"]
+    assert all(rep.findings[0].secret_hash[:12] not in h for h in hashes)
+    moved = report([finding(value, line=5), finding(value, line=9), finding(token(5), line=20)])
+    assert [
+        r["partialFingerprints"]["primaryLocationLineHash"]
+        for r in json.loads(render(moved, "sarif", RenderOptions()))["runs"][0]["results"]
+    ] == hashes  # edits above the secrets do not change them
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,18 +11,22 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from keyguard import digest
 from keyguard.controls import controls
 from keyguard.model import Commit, Finding
 from keyguard.signatures import Rule
 from keyguard.sources.git import is_object_id
 
-MAGIC = "keyguard.history-cache/5"  # /5: findings keep their key description
+# /6: keyed digests (keyguard.digest), and UTF-16/32 blobs are text now (a /5 cache holds them
+# as scanned binaries). /5: findings keep their key description.
+MAGIC = "keyguard.history-cache/6"
 
 # One finding inside a blob, without its path and without its value (hash and preview only):
 # enough to rebuild the Finding, never enough to use the credential.
@@ -118,7 +122,16 @@ class HistoryCache:
             ],
         }
         text = json.dumps(body, separators=(",", ":"), ensure_ascii=True).encode()
-        header = json.dumps({"magic": MAGIC, "sha256": hashlib.sha256(text).hexdigest()})
+        # A JSON object whose unknown fields readers ignore: a field can join it later (such
+        # as which key hashed the values) without a new MAGIC or a change to this layout.
+        header = json.dumps(
+            {
+                "magic": MAGIC,
+                "sha256": hashlib.sha256(text).hexdigest(),
+                # the findings' digests compare only under the key that made them
+                "digest_key": digest.current().id,
+            }
+        )
         return header.encode() + b"\n" + text
 
     @staticmethod
@@ -130,6 +143,8 @@ class HistoryCache:
                 return None
             if hashlib.sha256(text).hexdigest() != header.get("sha256"):
                 return None
+            if header.get("digest_key") != digest.current().id:
+                return None  # another KEYGUARD_DIGEST_KEY: rebuild rather than mismatch
             body = json.loads(text)
             if body["ruleset"] != ruleset or body["max_size"] != max_size:
                 return None
@@ -206,17 +221,39 @@ def load(path: Path | None, ruleset: str, max_size: int) -> HistoryCache:
     return HistoryCache.from_json(raw, ruleset, max_size) or empty
 
 
-def save(path: Path | None, state: HistoryCache) -> None:
+def _say_warning(message: str) -> None:
+    print(f"keyguard: warning: {message}", file=sys.stderr)
+
+
+def save(
+    path: Path | None, state: HistoryCache, warn: Callable[[str], None] = _say_warning
+) -> bool:
+    """Write the cache through a temporary file renamed over the old one, so a reader (another
+    audit running at the same time) or an interruption (Ctrl-C, SIGTERM, a full disk) sees the
+    old cache or the new one, never half of one; with two writers, the last rename wins and
+    both are whole. No fsync: a file torn by a power cut fails its SHA-256 and is rebuilt.
+
+    A cache that cannot be written costs only the next audit's time: `warn` says so and the
+    audit goes on. True if the cache was stored."""
     if path is None:
-        return
+        return False
     tmp = ""
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as handle:
             handle.write(state.to_json())
-        os.replace(tmp, path)  # atomic: an interrupted save leaves the old cache intact
-    except OSError:
+        os.replace(tmp, path)
+        tmp = ""  # the name is free again: another writer's mkstemp may take it
+        return True
+    except OSError as exc:
+        warn(
+            f"could not store the history cache {path} ({exc.strerror or exc}); "
+            "the report is not affected; the next audit scans again what this one did"
+        )
+        return False
+    finally:
         if tmp:
+            # Any failure, KeyboardInterrupt (Ctrl-C, SIGTERM) included, leaves no litter.
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

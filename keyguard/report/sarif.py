@@ -1,15 +1,17 @@
 """`--format sarif`: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
 
 Code scanning drops results without a physical location and deduplicates by
-`partialFingerprints`, so every result has a file and a line, and its fingerprint is derived from
-the finding's fingerprint (rule, secret digest, path: never the value, never a line number) plus
-an occurrence count, stable across runs and distinct for two secrets on one line. SARIF files are
-uploaded to a server: no secret value, snippet or digest of one beyond the fingerprint ever goes
-in, whatever `--show-secrets` says.
+`partialFingerprints`, so every result has a file and a line, and its fingerprint is a hash of
+rule and path plus an occurrence count: stable across runs, runners and edits above the secret,
+distinct for two secrets on one line, and holding nothing derived from the value (a digest of it,
+even a keyed one, would differ between runners without a shared key; a fast one would let the
+server test guesses). SARIF files are uploaded to a server: no secret value, snippet or digest of
+one ever goes in, whatever `--show-secrets` says.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -17,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from keyguard import __version__
-from keyguard.model import Finding
+from keyguard.model import Finding, normalise_path
 from keyguard.report.model import Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -35,8 +37,9 @@ def format_sarif(report: Report, show_secrets: bool = False) -> str:
     seen: Counter[str] = Counter()
     results = []
     for finding in report.findings:
-        seen[finding.fingerprint] += 1
-        results.append(_result(finding, index[finding.rule_id], seen[finding.fingerprint]))
+        place = location_hash(finding)
+        seen[place] += 1
+        results.append(_result(finding, index[finding.rule_id], f"{place}:{seen[place]}"))
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -107,7 +110,7 @@ def _name(rule_id: str) -> str:
     return "".join(p[:1].upper() + p[1:] for p in parts if p)
 
 
-def _result(finding: Finding, rule_index: int, occurrence: int) -> dict[str, Any]:
+def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, Any]:
     message = f"{finding.title} [{finding.rule_id}]: {finding.preview}"
     properties: dict[str, Any] = {
         "category": finding.category,
@@ -140,9 +143,14 @@ def _result(finding: Finding, rule_index: int, occurrence: int) -> dict[str, Any
                 }
             }
         ],
-        "partialFingerprints": {"primaryLocationLineHash": f"{finding.fingerprint}:{occurrence}"},
+        "partialFingerprints": {"primaryLocationLineHash": fingerprint},
         "properties": properties,
     }
+
+
+def location_hash(finding: Finding) -> str:
+    material = f"{finding.rule_id}\0{normalise_path(finding.path)}"
+    return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def artifact_location(path: str) -> dict[str, str]:

@@ -80,7 +80,7 @@ def test_reports_are_redacted() -> None:
 def test_parsers(tmp_path: Path) -> None:
     root = tmp_path / "corpus"
     kg = {
-        "schema": "keyguard.report/2",
+        "schema": "keyguard.report/3",
         "findings": [
             {"rule_id": "github.pat", "path": "a.env", "line": 2, "end_line": 2, "column": 14}
         ],

@@ -54,8 +54,8 @@ def _preview(value: object) -> str:
 
 # -- parsers --------------------------------------------------------------------------------------
 def parse_keyguard(data: Any) -> list[Reported]:
-    if not isinstance(data, dict) or data.get("schema") != "keyguard.report/2":
-        raise ToolError("keyguard: not a keyguard.report/2 document")
+    if not isinstance(data, dict) or data.get("schema") != "keyguard.report/3":
+        raise ToolError("keyguard: not a keyguard.report/3 document")
     return [
         Reported(
             str(f.get("commit") or ""),
