@@ -12,18 +12,22 @@ import traceback
 from collections.abc import Sequence
 
 from keyguard import __version__
+from keyguard.console import plain_typer_help, safe_streams
 from keyguard.errors import ExitCode, KeyguardError
+from keyguard.signals import stop_on_sigterm
 
 STARTED = time.monotonic()  # a hook's time budget counts from here
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    safe_streams()  # before anything prints: no text may fail to encode (exit 4)
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("--version", "-V"):
         print(f"keyguard {__version__}")
         if "--verbose" in args[1:] or "-v" in args[1:]:
             print(_versions())
         return ExitCode.CLEAN
+    stop_on_sigterm()  # SIGTERM stops a scan as Ctrl-C does: what finished, exit 3
     debug = "--debug" in args
     # --debug is accepted anywhere on the line (before or after the command).
     args = [a for a in args if a != "--debug"]
@@ -32,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from typer._click.exceptions import ClickException
 
         from keyguard.commands import app
+
+        plain_typer_help()
     except Exception:  # pragma: no cover - a broken install
         _report_crash(debug)
         return ExitCode.CRASH
@@ -46,7 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         problem.show(file=sys.stderr)
         return ExitCode.USAGE
     except KeyguardError as problem:
-        print(f"keyguard: error: {problem}", file=sys.stderr)
+        from keyguard.report.model import printable
+
+        # Messages name paths and refs from the repository: no control character reaches
+        # the terminal as it is.
+        print(f"keyguard: error: {printable(str(problem))}", file=sys.stderr)
         return problem.exit_code
     except KeyboardInterrupt:
         print("keyguard: interrupted", file=sys.stderr)

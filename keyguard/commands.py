@@ -58,8 +58,25 @@ FormatOpt = Annotated[
         help="Report format: text, json, jsonl, sarif, github, html.",
     ),
 ]
+
+
+def _destination(value: Path | None) -> Path | None:
+    """An --output that cannot be written is a usage error before anything is scanned."""
+    if value is not None:
+        from keyguard.console import check_destination
+
+        check_destination(value)
+    return value
+
+
 OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.")
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        callback=_destination,
+        help="Write the report to FILE instead of stdout.",
+    ),
 ]
 ShowOpt = Annotated[
     bool, typer.Option("--show-secrets", help="Show full secret values (redacted by default).")
@@ -102,6 +119,10 @@ def scan(
     jobs: JobsOpt = 0,
     matcher: MatcherOpt = "auto",
     baseline: BaselineOpt = None,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="Also run the rules of this rule file (repeatable)."),
+    ] = None,
 ) -> int:
     """Scan files and directories (the working tree) for secrets."""
     from keyguard.run import ScanRequest, run_scan
@@ -121,6 +142,7 @@ def scan(
         jobs=jobs,
         matcher=matcher,
         baseline=baseline,
+        rules=tuple(rules or ()),
     )
     return run_scan(request)
 
@@ -353,7 +375,9 @@ def install_hook(
     from keyguard.hooks.install import install
 
     target = install(kind, repo, force)
-    typer.echo(f"installed {kind} hook: {target}")
+    from keyguard.report.model import printable
+
+    typer.echo(f"installed {kind} hook: {printable(str(target))}")
     if kind == "pre-receive":
         # The first push would otherwise pay for compiling the rules (~0.5 s of the budget).
         from keyguard.engine import compile_default
@@ -405,7 +429,12 @@ def purge_plan(
     ] = Path("."),
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="The file to write (keyguard-replacements.txt)."),
+        typer.Option(
+            "--output",
+            "-o",
+            callback=_destination,
+            help="The file to write (keyguard-replacements.txt).",
+        ),
     ] = None,
     replacement: Annotated[
         str | None,
@@ -465,7 +494,12 @@ def _baseline(
 BaselinePath = Annotated[Path, typer.Argument(help="What to scan (default: here).")]
 BaselineOut = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="The baseline (default: PATH/.keyguard-baseline)."),
+    typer.Option(
+        "--output",
+        "-o",
+        callback=_destination,
+        help="The baseline (default: PATH/.keyguard-baseline).",
+    ),
 ]
 BaselineHistory = Annotated[
     bool, typer.Option("--history", help="From the whole history, not the working tree.")
@@ -520,9 +554,10 @@ def signatures_check(
     """Run every rule's examples and negative examples through the whole engine."""
     import tomllib
 
-    from keyguard.check import check_playbooks, check_rules
+    from keyguard.check import Problem, check_playbooks, check_rules
     from keyguard.engine import compile_ruleset
     from keyguard.remediation import load_builtin_playbooks, merge, parse_playbooks
+    from keyguard.safety import rule_problem
     from keyguard.signatures import Ruleset, load_builtin, load_file
 
     builtin = load_builtin()
@@ -538,9 +573,14 @@ def signatures_check(
     rules = [r for r in builtin if r.id not in extra_ids] + extra
     compiled = compile_ruleset(Ruleset.of(rules), matcher)
     found = [*check_rules(compiled, seed), *check_playbooks(rules, playbooks)]
+    # The same probe `scan` runs on a user's rules at load (built-ins are probed in CI).
+    unsafe = ((r, rule_problem(r)) for r in extra)
+    found += [Problem(r.id, r.source, why) for r, why in unsafe if why is not None]
     problems = [p for p in found if p.rule_id in checked_ids]
+    from keyguard.report.model import printable
+
     for problem in problems:
-        typer.echo(str(problem), err=True)
+        typer.echo(printable(str(problem)), err=True)  # quotes the user's rule files
     typer.echo(
         f"{len(checked_ids)} rules checked, "
         f"{sum(len(r.examples) + len(r.negative_examples) for r in rules if r.id in checked_ids)} "

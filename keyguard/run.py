@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -10,6 +12,8 @@ from pathlib import Path
 
 from keyguard import baseline as baseline_mod
 from keyguard import config as config_mod
+from keyguard import digest
+from keyguard.console import make_console, use_color, write_report
 from keyguard.driver import BlobStore, SkipPolicy, Stats, default_jobs, scan_blobs
 from keyguard.engine import CompiledRuleset, compile_ruleset
 from keyguard.errors import ConfigError, ExitCode, UsageError
@@ -17,9 +21,10 @@ from keyguard.hygiene import ASSESSMENTS, assess
 from keyguard.model import Blob, Finding
 from keyguard.remediation import Catalogue, Playbook
 from keyguard.report import RenderOptions, Report, render
+from keyguard.report.model import printable
 from keyguard.signatures import Ruleset, load_builtin
 from keyguard.sources import git
-from keyguard.sources.worktree import FileStore, Listing, MemoryStore, walk
+from keyguard.sources.worktree import FileStore, Listing, MemoryStore, not_scanned, walk
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,7 @@ class ScanRequest:
     jobs: int = 0
     matcher: str = "auto"
     baseline: Path | None = None
+    rules: tuple[Path, ...] = ()  # --rules: the user's rule files (anywhere: the user's choice)
 
 
 def load_config(explicit: Path | None, no_config: bool, root: Path) -> config_mod.Config:
@@ -97,10 +103,12 @@ def prepare(
     matcher: str,
     max_size: str | None,
     baseline: Path | None = None,
+    rule_files: Sequence[Path] = (),
 ) -> Settings:
-    """`config` (or the one found at `root` unless `no_config`), its rules compiled once, and
-    the baseline, if one is named."""
-    cfg = load_config(config, no_config, root)
+    """`config` (or the one found at `root` unless `no_config`) plus `rule_files`, their rules
+    compiled once, and the baseline, if one is named."""
+    digest.check()  # a bad KEYGUARD_DIGEST_KEY is a usage error before any scanning
+    cfg = config_mod.add_rule_files(load_config(config, no_config, root), rule_files)
     compiled = build_rules(cfg, matcher)
     playbooks = Catalogue(cfg.playbooks)
     known = baseline_mod.load(baseline) if baseline is not None else None
@@ -109,6 +117,10 @@ def prepare(
 
 def run_scan(request: ScanRequest) -> int:
     report = scan_report(request)
+    # A file the user named that the policy passed over (a size cap, binary content) is said:
+    # exit 0 alone would read as "no secrets in big.bin".
+    for note in not_scanned(request.targets, report.skipped_items):
+        print(f"keyguard: note: {printable(note)}", file=sys.stderr)
     emit(report, request.output_format, request.output, request.show_secrets)
     return exit_code(report)
 
@@ -123,6 +135,7 @@ def scan_report(request: ScanRequest) -> Report:
         request.matcher,
         request.max_file_size,
         request.baseline,
+        request.rules,
     )
     compiled, max_size = ready.compiled, ready.max_size
     store: BlobStore
@@ -147,7 +160,14 @@ def scan_report(request: ScanRequest) -> Report:
     stats.seconds = scanned.stats.seconds
     found = [f for blob_findings in scanned.findings.values() for f in blob_findings]
     found.sort(key=lambda f: (f.path, f.line, f.column, f.rule_id))
-    return make_report("worktree", request.targets, finish(found, ready), stats, ready)
+    return make_report(
+        "worktree",
+        request.targets,
+        finish(found, ready),
+        stats,
+        ready,
+        raw_paths=worktree_raw_paths(listing.blobs),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +209,7 @@ class HistoryRequest:
 def run_history(request: HistoryRequest) -> int:
     report = history_report(request)
     for note in report.extra.get("notes", []) if report.extra else []:
-        print(f"keyguard: note: {note}", file=sys.stderr)
+        print(f"keyguard: note: {printable(str(note))}", file=sys.stderr)
     emit(report, request.output_format, request.output, request.show_secrets)
     return exit_code(report)
 
@@ -229,14 +249,70 @@ def history_report(request: HistoryRequest) -> Report:
             ),
         )
     stats = result.stats
+    finished = finish(result.findings, ready)
     return make_report(
         "history",
         (str(request.repo),),
-        finish(result.findings, ready),
+        finished,
         stats,
         ready,
         extra={"commits": stats.commits, "blobs": stats.files, "notes": list(stats.notes)},
+        raw_paths=history_raw_paths(request.repo, finished.findings),
     )
+
+
+def worktree_raw_paths(blobs: Sequence[Blob]) -> dict[str, bytes]:
+    """The reported paths of files whose names are not UTF-8, and their bytes.
+
+    The OS gives such a name back with surrogate escapes (os.fsdecode) and the report shows
+    U+FFFD for them, but the blob's id, the name the file is read by, still holds the bytes:
+    the reported path is its last components. Two names shown alike are left out (which is
+    which cannot be told).
+    """
+    found: dict[str, bytes] = {}
+    alike: set[str] = set()
+    for blob in blobs:
+        if blob.path is None or "\ufffd" not in blob.path:
+            continue
+        parts = os.fsencode(blob.id).split(b"/")
+        raw = b"/".join(parts[-(blob.path.count("/") + 1) :])
+        if is_utf8(raw) or raw.decode("utf-8", "replace") != blob.path:
+            continue
+        if found.setdefault(blob.path, raw) != raw:
+            alike.add(blob.path)
+    return {path: raw for path, raw in found.items() if path not in alike}
+
+
+_BYTE_ESCAPE = re.compile(rb"\\x([0-9a-f]{2})")
+
+
+def history_raw_paths(repo: Path, findings: Sequence[Finding]) -> dict[str, bytes]:
+    """The reported paths of history findings whose names are not UTF-8, and their bytes.
+
+    git paths are reported with a `\\xNN` escape for each byte that is not UTF-8
+    (git.decode_path). Such a path is turned back into bytes and kept only if the commit that
+    added the finding holds that name: a name that really has the characters `\\xe9` in it
+    is not mistaken for one with the byte.
+    """
+    found: dict[str, bytes] = {}
+    for finding in findings:
+        commit = finding.commit
+        if commit is None or finding.path in found or "\\x" not in finding.path:
+            continue
+        raw = _BYTE_ESCAPE.sub(
+            lambda m: bytes([int(m[1], 16)]), finding.path.encode("utf-8", "surrogateescape")
+        )
+        if not is_utf8(raw) and git.tree_entry(repo, commit.sha, raw) is not None:
+            found[finding.path] = raw
+    return found
+
+
+def is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 @contextlib.contextmanager
@@ -247,7 +323,6 @@ def progress_bar(
     if not enabled:
         yield None
         return
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -265,7 +340,7 @@ def progress_bar(
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=make_console(stderr=True),
         transient=True,
     )
 
@@ -288,6 +363,7 @@ def make_report(
     stats: Stats,
     ready: Settings,
     extra: dict[str, object] | None = None,
+    raw_paths: Mapping[str, bytes] | None = None,
 ) -> Report:
     compiled = ready.compiled
     applied = finished.baseline
@@ -316,23 +392,26 @@ def make_report(
         extra=extra,
         playbooks=ready.playbooks,
         rotation_days=ready.cfg.rotation_days,
+        raw_paths=raw_paths or {},
     )
 
 
 def emit(report: Report, output_format: str, output: Path | None, show_secrets: bool) -> None:
     from keyguard.report.text import summary_line
 
-    color = output_format == "text" and output is None and sys.stdout.isatty()
+    color = output_format == "text" and output is None and use_color(sys.stdout)
     text = render(report, output_format, RenderOptions(show_secrets, color))
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{output}: cannot write report: {exc.strerror or exc}") from None
-    print(summary_line(report), file=sys.stderr)
+        # A report that holds secret values is its owner's alone (mode 0600).
+        write_report(output, text, private=show_secrets)
+    finally:
+        # Written or not, what the scan found reaches the user: a failed write is never a
+        # silent loss of findings.
+        print(summary_line(report), file=sys.stderr)
 
 
 # What a hook blocks on: credentials and keys. Hygiene findings (a setting such as

@@ -19,6 +19,7 @@ from keyguard.examples import generate_secret
 from keyguard.model import Commit, Finding
 from keyguard.report import Report
 from keyguard.report.github import ANNOTATION_LIMIT, annotation, format_github, format_summary
+from keyguard.report.model import printable
 from keyguard.signatures import load_builtin
 from tests.test_reports import check_golden
 
@@ -142,8 +143,16 @@ def test_any_path_and_title_stay_inside_one_annotation(path: str, title: str) ->
     assert kind == "error"
     parsed = dict(item.split("=", 1) for item in props.split(","))
     assert list(parsed) == ["file", "line", "endLine", "col", "endColumn", "title"]
-    assert unescape_property(parsed["file"]) == path
-    assert unescape_property(parsed["title"]) == f"keyguard: {title}"
+
+    # CR and LF survive (the runner decodes %0D/%0A, so a name with a line break still points
+    # at its file); every other control character is shown escaped, never raw
+    def shown(text: str) -> str:
+        return "\n".join(
+            "\r".join(printable(p) for p in part.split("\r")) for part in text.split("\n")
+        )
+
+    assert unescape_property(parsed["file"]) == shown(path)
+    assert unescape_property(parsed["title"]) == f"keyguard: {shown(title)}"
     assert message.startswith("github.pat: ")
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from keyguard.controls import controls
 from keyguard.hygiene import Assessment
 from keyguard.remediation import Playbook, steps_for
+from keyguard.report.model import printable
 from keyguard.signatures import Rule
 
 
@@ -59,4 +60,7 @@ def format_explain(subject: Subject, playbooks: Mapping[str, Playbook]) -> str:
             lines.append(f"       $ {step.command}")
         if step.url:
             lines.append(f"       {step.url}")
-    return "\n".join(lines) + "\n"
+    # User rules and playbooks (a repository's configuration) write most of this: a line
+    # break in a description stays one, every other control character is shown escaped.
+    text = "\n".join(lines)
+    return "\n".join(printable(line) for line in text.split("\n")) + "\n"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from keyguard.model import Finding
-from keyguard.report.model import Report
+from keyguard.report.model import Report, printable
 
 ANNOTATION_LIMIT = 10  # per type, as GitHub displays them
 SUMMARY_LIMIT = 200
@@ -27,7 +27,10 @@ _ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # CR and LF are %-encoded, which the runner decodes (a name with a line break still names
+    # its file); it decodes nothing else, so every other control character is shown escaped
+    # (printable): a name can neither end the command early, nor colour or reverse the text.
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:
@@ -84,7 +87,7 @@ def cell(text: str) -> str:
         if char in "\\`*_[]|<>&~$":
             out.append(f"&#{ord(char)};")
         elif not char.isprintable():
-            out.append(f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}")
+            out.append(printable(char))
         else:
             out.append(char)
     return "".join(out)

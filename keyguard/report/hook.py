@@ -27,7 +27,7 @@ def rejection_lines(
     head = f"keyguard: {what} rejected: {len(findings)} finding{'s' * (len(findings) != 1)}"
     head += f" ({secrets} secret{'s' * (secrets != 1)})"
     if bad_refs:
-        head += f" in {', '.join(bad_refs)}"
+        head += f" in {printable(', '.join(bad_refs))}"
     lines = [head]
     for finding in findings[: max(limit, 0)]:
         lines.append("  " + finding_line(finding, refs))
@@ -44,10 +44,11 @@ def finding_line(finding: Finding, refs: Mapping[str, Sequence[str]]) -> str:
         if where:
             parts.append(",".join(where))
         parts.append(finding.commit.sha[:12])
-    parts.append(f"{printable(finding.path)}:{finding.line}")
-    parts.append(finding.rule_id)
-    parts.append(finding.preview)
-    return "  ".join(parts) + f"  ({finding.title})"
+    parts.append(f"{finding.path}:{finding.line}")
+    parts += [finding.rule_id, finding.preview]
+    # Ref names, paths and user rules' titles come from the repository: one line each, and
+    # nothing in them reaches the terminal (or GitLab's hook output) as a control character.
+    return printable("  ".join(parts) + f"  ({finding.title})")
 
 
 def fix_lines(findings: Sequence[Finding], what: str) -> list[str]:

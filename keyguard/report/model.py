@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from keyguard import __version__
+from keyguard import __version__, digest
 from keyguard.model import Finding, Skip
 from keyguard.remediation import Playbook, Step, steps_for
 
 # /2: `remediation` is the list of steps (was the playbook's id, now `playbook`), `tags` added.
-SCHEMA = "keyguard.report/2"
+SCHEMA = "keyguard.report/3"
+
+
+# A reported path that is not UTF-8 (shown with U+FFFD or \xNN escapes) -> its exact bytes.
+RawPaths = Mapping[str, bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,7 @@ class Report:
     skipped_items: tuple[Skip, ...] = ()  # what `skipped` counts, each by name
     playbooks: Mapping[str, Playbook] = field(default_factory=dict)
     rotation_days: int = 365  # the configuration's rotation period (overdue keys in reports)
+    raw_paths: RawPaths = field(default_factory=dict)
 
     def steps(self, finding: Finding) -> tuple[Step, ...]:
         """What to do about a finding: its playbook's steps and its category's common ones."""
@@ -44,12 +50,35 @@ class Report:
 def printable(text: str) -> str:
     """Text from a scanned repository (a path, an author) as it may reach a terminal or a CI
     log: control characters escaped, so a name can neither rewrite the screen nor start a line
-    that a runner reads as a command."""
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+    that a runner reads as a command.
+
+    Everything str.isprintable() refuses is escaped: C0 and C1 controls (ESC, CR, LF, tab),
+    line and paragraph separators, format characters such as the bidi overrides (U+202A-202E,
+    U+2066-2069) that would show a name reversed, and lone surrogates (a file name that is not
+    UTF-8).
+    """
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def path_bytes(path: str, raw_paths: Mapping[str, bytes]) -> dict[str, str]:
+    """`path_bytes` (base64 of the bytes) for a path that is not UTF-8: its readable form is
+    lossy, and a tool that renames or purges the file needs the name exactly."""
+    raw = raw_paths.get(path)
+    return {} if raw is None else {"path_bytes": base64.b64encode(raw).decode("ascii")}
 
 
 def finding_dict(
-    finding: Finding, show_secrets: bool, steps: tuple[Step, ...] = ()
+    finding: Finding,
+    show_secrets: bool,
+    steps: tuple[Step, ...] = (),
+    raw_paths: Mapping[str, bytes] | None = None,
 ) -> dict[str, Any]:
     commit = finding.commit
     entry: dict[str, Any] = {
@@ -60,6 +89,7 @@ def finding_dict(
         "severity": finding.severity,
         "confidence": finding.confidence,
         "path": finding.path,
+        **path_bytes(finding.path, raw_paths or {}),
         "line": finding.line,
         "column": finding.column,
         "end_line": finding.end_line,
@@ -94,7 +124,10 @@ def scan_dict(report: Report) -> dict[str, Any]:
         "files": report.files,
         "bytes": report.bytes,
         "skipped": dict(sorted(report.skipped.items())),
-        "skipped_items": [{"name": s.name, "reason": s.reason} for s in report.skipped_items],
+        "skipped_items": [
+            {"name": s.name, **path_bytes(s.name, report.raw_paths), "reason": s.reason}
+            for s in report.skipped_items
+        ],
         "errors": list(report.errors),
         "duration_seconds": round(report.seconds, 3),
         "complete": report.complete,
@@ -102,6 +135,8 @@ def scan_dict(report: Report) -> dict[str, Any]:
         "rules": report.rules,
         "ruleset": report.ruleset,
         "matcher": report.matcher,
+        # which key made `secret_hash` and `fingerprint` (keyguard.digest): an id, not the key
+        "digest_key": digest.current().id,
     }
     if report.extra:
         data.update(report.extra)

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from keyguard.console import make_console
 from keyguard.model import Finding
 from keyguard.report.model import Report, printable
 
@@ -35,14 +36,7 @@ def group_by_secret(findings: Sequence[Finding]) -> list[list[Finding]]:
 
 def format_text(report: Report, show_secrets: bool = False, color: bool = False) -> str:
     buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        force_terminal=color,
-        no_color=not color,
-        width=120,
-        highlight=False,
-        soft_wrap=True,
-    )
+    console = make_console(buffer, color=color, width=120, highlight=False, soft_wrap=True)
     render(console, report, show_secrets)
     return buffer.getvalue()
 
@@ -50,11 +44,12 @@ def format_text(report: Report, show_secrets: bool = False, color: bool = False)
 def render(console: Console, report: Report, show_secrets: bool) -> None:
     for group in group_by_secret(report.findings):
         first = group[0]
-        value = first.secret if show_secrets else first.preview
+        # Titles and ids of user rules and the matched text are repository data too.
+        value = printable(first.secret if show_secrets else first.preview)
         header = Text()
         header.append(f"{first.severity.upper():8}", style=_SEVERITY_STYLE.get(first.severity, ""))
-        header.append(f" {first.title}", style="bold")
-        header.append(f"  [{first.rule_id}]", style="dim")
+        header.append(f" {printable(first.title)}", style="bold")
+        header.append(f"  [{printable(first.rule_id)}]", style="dim")
         header.append(f"  {value}")
         if first.confidence != "high":
             header.append(f"  ({first.confidence} confidence)", style="dim")
@@ -74,13 +69,14 @@ def render(console: Console, report: Report, show_secrets: bool) -> None:
         steps = report.steps(first)
         for number, step in enumerate(steps[:STEPS_SHOWN], 1):
             line = Text(f"    {number}. ", style="dim")
-            line.append(f"{step.action}: ", style="bold")
-            line.append(step.text)
+            line.append(f"{printable(step.action)}: ", style="bold")
+            line.append(printable(step.text))
             console.print(line)
         if len(steps) > STEPS_SHOWN:
             console.print(
                 Text(
-                    f"    ... keyguard explain {first.rule_id} shows all {len(steps)} steps",
+                    f"    ... keyguard explain {printable(first.rule_id)} shows all {len(steps)}"
+                    " steps",
                     style="dim",
                 )
             )
