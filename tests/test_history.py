@@ -1183,3 +1183,27 @@ def test_sha256_repository(
     expect(audit(capsys, repo.path), found)
     expect(audit(capsys, repo.path), found)  # again from the cache
     expect(audit(capsys, repo.path, "--range", "main~1..main", "--no-cache"), found)
+
+
+@pytest.mark.parametrize("fmt", ["json", "text", "html", "sarif", "github"])
+def test_a_secret_in_a_commit_subject_or_author_never_reaches_a_report_or_the_cache(
+    capsys: pytest.CaptureFixture[str], repo: GitRepo, new_secret: Callable[[], str], fmt: str
+) -> None:
+    in_subject, in_file, in_author = new_secret(), new_secret(), new_secret()
+    repo.write("app.py", f'TOKEN = "{in_file}"\n')
+    commit(repo, f"wire the CI token {in_subject} in", 1, author=f"bot {in_author}")
+    code, out, err = run_cli(capsys, "history", str(repo.path), "--format", fmt, "--jobs", "1")
+    assert code == 1, err
+    for value in (in_subject, in_file, in_author):
+        assert value not in out and value not in err
+    if fmt == "json":
+        (finding,) = [f for f in json.loads(out)["findings"] if f["category"] == "secret"]
+        assert finding["summary"] == f"wire the CI token {in_subject[:4]}…(40) in"
+        assert finding["author"] == f"bot {in_author[:4]}…(40)"
+    cache_file = repo.path / ".git" / CACHE
+    assert cache_file.exists()
+    stored = cache_file.read_text(encoding="utf-8")
+    assert all(value not in stored for value in (in_subject, in_file, in_author))
+    # and the cached audit reports the same redacted text
+    code, again, _ = run_cli(capsys, "history", str(repo.path), "--format", fmt, "--jobs", "1")
+    assert code == 1 and all(v not in again for v in (in_subject, in_author))

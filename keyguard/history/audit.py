@@ -20,6 +20,7 @@ from keyguard.config import DEFAULT_MAX_SIZE
 from keyguard.driver import SkipPolicy, Stats, scan_blobs
 from keyguard.engine import CompiledRuleset
 from keyguard.errors import ScanError, UsageError
+from keyguard.freetext import redact_text
 from keyguard.history import cache
 from keyguard.history.attribution import attribute, secrets_in
 from keyguard.history.events import Event, Known, find_events
@@ -118,9 +119,13 @@ def audit(
             walked.records, ctx.known, lambda parent, change: _parent_has(ctx, parent, change)
         ),
     ]
+    events = _redacted_records(events, compiled)
     if options.need_values:
         events = _with_values(ctx, events)
-    in_head = secrets_in(git.head_blobs(repo), ctx.known)
+    held, failure = git.head_blobs(repo)
+    if failure is not None:
+        stats.errors.append(f"HEAD's tree is not wholly readable ({failure}): in_head may miss")
+    in_head = secrets_in(held, ctx.known)
     findings = attribute(events, in_head, options.now or datetime.now(UTC))
     if plan.whole and not stats.errors:
         state.commits = stats.commits
@@ -166,6 +171,25 @@ def _restore_blobs(state: cache.HistoryCache, rules: dict[str, Rule]) -> dict[st
         found = [f for f in (cache.load_finding(e, rules, "") for e in stored) if f]
         if found:
             out[sha] = found
+    return out
+
+
+def _redacted_records(events: list[Event], compiled: CompiledRuleset) -> list[Event]:
+    """Events whose commit subject and author hold no secret: both reach every report and the
+    cache, --show-secrets or not. Only commits with findings are reported, so only their text is
+    scanned (once per commit)."""
+    done: dict[str, git.CommitRecord] = {}
+    out: list[Event] = []
+    for event in events:
+        record = done.get(event.record.sha)
+        if record is None:
+            record = replace(
+                event.record,
+                summary=redact_text(event.record.summary, compiled),
+                author=redact_text(event.record.author, compiled),
+            )
+            done[record.sha] = record
+        out.append(replace(event, record=record))
     return out
 
 

@@ -18,10 +18,12 @@ from typing import Literal
 
 import regex
 
-from keyguard.driver import Progress, Scanned, SkipPolicy, scan_blobs
+from keyguard.driver import Progress, Scanned, SkipPolicy, Stats, scan_blobs
 from keyguard.engine import CompiledRuleset
+from keyguard.errors import ScanError
 from keyguard.history.cache import HistoryCache
-from keyguard.model import Blob
+from keyguard.history.salvage import salvage
+from keyguard.model import Blob, Skip
 from keyguard.scope import AllRefs, HistoryScope
 from keyguard.sources import git
 
@@ -38,19 +40,26 @@ class Plan:
     log_stdin: bytes | None = None  # revisions fed on stdin (the incremental plan)
     tips: tuple[str, ...] = ()  # ref tips an all-refs audit starts from (cached when complete)
     whole: bool = True  # all refs: the scope reaches every root commit
+    revisions: tuple[str, ...] = ()  # the revision arguments of log_args (for salvage)
 
 
 def make_plan(repo: Path, scope: HistoryScope, state: HistoryCache) -> Plan:
     if not isinstance(scope, AllRefs):
-        return Plan("listed", tuple(git.log_command(scope.log_args())), whole=False)
+        args = tuple(scope.log_args())
+        return Plan("listed", tuple(git.log_command(args)), whole=False, revisions=args)
     tips = tuple(git.ref_tips(repo))
     if state.tips and git.all_reachable(repo, state.tips, tips):
         lines = "\n".join([*tips, *(f"^{sha}" for sha in state.tips)]) + "\n"
-        return Plan("incremental", tuple(git.log_command(["--stdin"])), lines.encode(), tips)
-    revisions = ["--all", *git.stash_entries(repo)]
-    if not state.scanned:
-        return Plan("full", tuple(git.log_command(revisions)), tips=tips)
-    return Plan("listed", tuple(git.log_command(revisions)), tips=tips)
+        return Plan(
+            "incremental",
+            tuple(git.log_command(["--stdin"])),
+            lines.encode(),
+            tips,
+            revisions=("--stdin",),
+        )
+    revisions = ("--all", *git.stash_entries(repo))
+    mode: Literal["full", "listed"] = "listed" if state.scanned else "full"
+    return Plan(mode, tuple(git.log_command(revisions)), tips=tips, revisions=revisions)
 
 
 @dataclass(slots=True)
@@ -89,6 +98,7 @@ def walk(
             store, blobs, compiled, policy, jobs=jobs, progress=step, deadline=deadline
         )
 
+    partial = git.is_partial_clone(repo)
     if plan.mode == "full":
         background = git.Background(repo, plan.log_args)
         try:
@@ -97,19 +107,28 @@ def walk(
         except BaseException:
             background.cancel()
             raise
-        # Streamed from disk, keeping only the commits that touch a blob with findings (or a
-        # path a file-format rule reads): memory does not grow with the length of history.
-        with background.result() as log_file:
-            interesting = set(scanned.by_id) | set(state.blob_findings)
-            records, count, wanted, submodules = _collect(
-                git.parse_log_file(log_file), interesting, file_rule
-            )
+        interesting = set(scanned.by_id) | set(state.blob_findings)
+        try:
+            # Streamed from disk, keeping only the commits that touch a blob with findings (or
+            # a path a file-format rule reads): memory does not grow with the length of history.
+            with background.result() as log_file:
+                records, count, wanted, submodules = _collect(
+                    git.parse_log_file(log_file), interesting, file_rule
+                )
+        except ScanError:
+            rescued = _salvage(repo, plan, scanned.stats)
+            records, count, wanted, submodules = _collect(iter(rescued), interesting, file_rule)
         if not scanned.stopped:
-            done = scanned.done_ids
-            scanned.stats.errors.extend(f"object {sha} is missing" for sha in sorted(wanted - done))
+            # (an object listed but unreadable is named by the scan already)
+            absent = wanted - scanned.done_ids - {b.id for b in objects}
+            _name_missing(sorted(absent), partial, scanned.stats)
         return Walked(records, count, submodules, scanned, len(objects))
-    log = git.run_git(repo, *plan.log_args, stdin=plan.log_stdin)
-    records, count, wanted, submodules = _collect(git.parse_log(log), None, None)
+    stats = Stats()
+    try:
+        listed = list(git.parse_log(git.run_git(repo, *plan.log_args, stdin=plan.log_stdin)))
+    except ScanError:
+        listed = _salvage(repo, plan, stats)
+    records, count, wanted, submodules = _collect(iter(listed), None, None)
     if not plan.whole:
         wanted |= {
             c.old
@@ -117,8 +136,40 @@ def walk(
             for c in r.changes
             if not git.is_zero(c.old) and c.old_mode != git.SUBMODULE_MODE
         }
-    objects = read_order(repo, wanted - state.scanned)
-    return Walked(records, count, submodules, run(objects), len(objects))
+    need = wanted - state.scanned
+    if partial:
+        # A partial clone's missing blobs stay on its promisor remote: asking git for them
+        # would fetch them, so only the blobs present are read; the rest are named.
+        objects = [b for b in git.blobs_in_pack_order(repo) if b.id in need]
+        _name_missing(sorted(need - {b.id for b in objects}), partial, stats)
+    else:
+        objects = read_order(repo, need)
+    scanned = run(objects)
+    scanned.stats.add(stats)
+    return Walked(records, count, submodules, scanned, len(objects))
+
+
+def _salvage(repo: Path, plan: Plan, stats: Stats) -> list[git.CommitRecord]:
+    """The readable commits of a history `git log` cannot list whole (see salvage)."""
+    rescued = salvage(repo, plan.revisions, plan.log_stdin, whole=plan.whole)
+    stats.errors.extend(rescued.errors)
+    stats.notes.extend(rescued.notes)
+    return rescued.records
+
+
+def _name_missing(shas: list[str], partial: bool, stats: Stats) -> None:
+    """Blobs the history names that the object store lacks: each is named; in a partial clone
+    (left on the promisor remote on purpose) as skipped, plus one error, since unscanned."""
+    if not shas:
+        return
+    if not partial:
+        stats.errors.extend(f"object {sha} is missing" for sha in shas)
+        return
+    stats.skipped.extend(Skip(f"blob {sha}", "missing (partial clone)") for sha in shas)
+    stats.errors.append(
+        f"partial clone: {len(shas)} blob(s) are not present locally and were not scanned "
+        "(keyguard never fetches them); run `git fetch --refetch` or audit a full clone"
+    )
 
 
 def _collect(

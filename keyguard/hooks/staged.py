@@ -63,6 +63,7 @@ def staged_changes(top: Path, paths: list[str]) -> tuple[list[git.Change], list[
         "-z",
         "--no-renames",
         "--no-abbrev",
+        *git.SAFE_DIFF,
         base,
         *selector,
     )

@@ -17,6 +17,41 @@ from typing import BinaryIO
 from keyguard.errors import ScanError, UsageError
 from keyguard.model import Blob
 
+# Options for every git command keyguard runs, so that auditing an untrusted repository never
+# runs a program its config names. Command-line `-c` wins over every config file and reaches
+# the child processes git starts. What needs no option here: filters (clean/smudge/process)
+# only run when content moves between the work tree and the object store, which no command
+# below does; `uploadpack.packObjectsHook` is honoured only from protected (system, global,
+# command-line) config and only by upload-pack, which runs only for a fetch, and
+# `protocol.allow=never` forbids every fetch (git before 2.44 ignores GIT_NO_LAZY_FETCH: a
+# partial clone's lazy fetch then fails at once instead of reaching the network).
+# core.hooksPath is pointed nowhere, except where keyguard asks where hooks live (install).
+# Not touched on purpose: system and global config (a server's `keyguard.*` settings and
+# `safe.directory` live there), GIT_DIR / GIT_INDEX_FILE (a hook's git sets them).
+SAFE_CONFIG = (
+    "core.fsmonitor=false",
+    "core.sshCommand=",
+    "core.askPass=",
+    "core.alternateRefsCommand=",
+    f"core.hooksPath={os.devnull}",
+    "credential.helper=",
+    "diff.external=",
+    "log.showSignature=false",  # would run gpg.program, which the repository may name
+    "color.ui=never",  # colour codes would corrupt the output parsed here
+    "protocol.allow=never",
+)
+SAFE_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_NO_REPLACE_OBJECTS": "1",  # a replace ref must not hide the object really stored
+    "GIT_NO_LAZY_FETCH": "1",  # git >= 2.44: a partial clone's missing object stays missing
+    "GIT_OPTIONAL_LOCKS": "0",  # read-only: never take index.lock to refresh the index
+    "GIT_PAGER": "cat",
+}
+# Variables that name programs for git to run; dropped from the environment git inherits.
+UNSAFE_ENV = ("GIT_EXTERNAL_DIFF", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "SSH_ASKPASS")
+# Diff options for every command that compares trees: no external diff, no textconv driver.
+SAFE_DIFF = ("--no-ext-diff", "--no-textconv")
+
 ZERO = "0" * 40  # the null id of a SHA-1 repository; SHA-256 ones use 64 zeros (see is_zero)
 SUBMODULE_MODE = "160000"
 _ID_LENGTHS = (40, 64)  # SHA-1 and SHA-256 object ids
@@ -55,17 +90,89 @@ class CommitRecord:
     changes: tuple[Change, ...]
 
 
-def run_git(repo: Path, *args: str, check: bool = True, stdin: bytes | None = None) -> bytes:
+def command(repo: Path, *args: str | bytes, hooks_path: bool = False) -> list[str | bytes]:
+    """The argv of a git command in `repo` with the safety options (see SAFE_CONFIG); every git
+    process keyguard starts is built here. `hooks_path` keeps the repository's core.hooksPath
+    (only to ask where hooks live, never to run a command that could run one)."""
+    options: list[str | bytes] = ["git", "--no-pager"]
+    for setting in SAFE_CONFIG:
+        if hooks_path and setting.startswith("core.hooksPath="):
+            continue
+        options += ["-c", setting]
+    return [*options, "-C", os.fsencode(repo), *args]
+
+
+def environment() -> dict[str, str]:
+    """The environment of every git process keyguard starts (see SAFE_ENV)."""
+    env = {k: v for k, v in os.environ.items() if k not in UNSAFE_ENV}
+    env.update(SAFE_ENV)
+    return env
+
+
+def run_git(
+    repo: Path,
+    *args: str | bytes,
+    check: bool = True,
+    stdin: bytes | None = None,
+    hooks_path: bool = False,
+) -> bytes:
     try:
         done = subprocess.run(
-            ["git", "-C", str(repo), *args], capture_output=True, check=False, input=stdin
+            command(repo, *args, hooks_path=hooks_path),
+            capture_output=True,
+            check=False,
+            input=stdin,
+            env=environment(),
         )
     except OSError as exc:
         raise ScanError(f"cannot run git: {exc}") from None
     if check and done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ScanError(f"git {args[0]} failed: {message[-1] if message else done.returncode}")
+        raise git_failure(args, done.stderr, done.returncode)
     return done.stdout
+
+
+def run_git_partial(repo: Path, *args: str, stdin: bytes | None = None) -> tuple[bytes, str | None]:
+    """(output, None) or, when git fails, (what it wrote before failing, the error): for
+    commands that write as they go, whose output up to a failure is still good."""
+    try:
+        done = subprocess.run(
+            command(repo, *args), capture_output=True, check=False, input=stdin, env=environment()
+        )
+    except OSError as exc:
+        raise ScanError(f"cannot run git: {exc}") from None
+    if done.returncode == 0:
+        return done.stdout, None
+    failure = git_failure(args, done.stderr, done.returncode)
+    if isinstance(failure, UsageError):
+        raise failure
+    return done.stdout, str(failure)
+
+
+DUBIOUS = "detected dubious ownership"
+
+
+def git_failure(args: Sequence[str | bytes], stderr: bytes, code: int) -> ScanError | UsageError:
+    """The error a failed git command becomes; a repository git refuses to open because another
+    user owns it is the user's to resolve, so that one says how (a usage error, exit 2)."""
+    text = stderr.decode("utf-8", "replace")
+    name = next((os.fsdecode(a) for a in args if not os.fsdecode(a).startswith("-")), "")
+    if DUBIOUS in text:
+        return refused(text)
+    lines = text.strip().splitlines()
+    return ScanError(f"git {name} failed: {lines[-1] if lines else code}")
+
+
+def refused(stderr: str) -> UsageError:
+    where = ""
+    for line in stderr.splitlines():
+        if DUBIOUS in line and "'" in line:
+            where = line.split("'", 2)[1]
+    shown = where or "the repository"
+    return UsageError(
+        f"git refuses to open {shown}: it is owned by another user (git's safe.directory "
+        "protection). If you trust it, run: git config --global --add safe.directory "
+        f"{where or 'PATH'}"
+    )
 
 
 def decode_path(raw: bytes) -> str:
@@ -81,6 +188,7 @@ def log_command(scope: Sequence[str]) -> list[str]:
         "--no-abbrev",
         "--no-renames",
         "--diff-merges=first-parent",
+        *SAFE_DIFF,
         "-z",
         "--format=%x00%H%x00%P%x00%an%x00%aI%x00%s",
         *scope,
@@ -227,7 +335,8 @@ class BlobReader:
 
     def _start(self, offset: int) -> None:
         self._proc = subprocess.Popen(
-            ["git", "-C", str(self._repo), "cat-file", "--batch"],
+            command(self._repo, "cat-file", "--batch"),
+            env=environment(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -285,6 +394,57 @@ class BlobReader:
         self._proc.wait()
 
 
+class ObjectReader:
+    """Reads objects one at a time through one `git cat-file --batch` (it answers each request
+    before the next is sent: for walks whose next ids depend on what was read). A corrupt
+    object makes git die: that object reads as None and a fresh process serves the next."""
+
+    def __init__(self, repo: Path) -> None:
+        self._repo = repo
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def read(self, sha: str) -> tuple[str, bytes] | None:
+        """(type, content) of an object, or None when it is missing or unreadable."""
+        if not is_object_id(sha):
+            return None
+        if self._proc is None:
+            self._proc = subprocess.Popen(
+                command(self._repo, "cat-file", "--batch"),
+                env=environment(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        stdin, stdout = self._proc.stdin, self._proc.stdout
+        assert stdin is not None and stdout is not None
+        try:
+            stdin.write(sha.encode() + b"\n")
+            stdin.flush()
+            parts = stdout.readline().split()
+            if len(parts) == 3 and parts[2].isdigit():
+                size = int(parts[2])
+                content = stdout.read(size)
+                if len(content) == size and stdout.read(1) == b"\n":
+                    return parts[1].decode(), content
+            elif len(parts) == 2:
+                return None  # missing: git carries on
+        except OSError:
+            pass
+        self.close()  # git died (a corrupt object) or said something unexpected
+        return None
+
+    def close(self) -> None:
+        if self._proc is None:
+            return
+        for stream in (self._proc.stdin, self._proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        self._proc.kill()
+        self._proc.wait()
+        self._proc = None
+
+
 class GitStore:
     """Reads git objects by id: one `git cat-file --batch` for each list of blobs."""
 
@@ -295,7 +455,7 @@ class GitStore:
         reader = BlobReader(self._repo, [b.id for b in blobs])
         try:
             for blob, (sha, data) in zip(blobs, reader, strict=False):
-                yield blob, data, f"object {sha} is missing" if data is None else ""
+                yield blob, data, f"object {sha} is missing or corrupt" if data is None else ""
         finally:
             reader.close()
 
@@ -309,7 +469,7 @@ class Background:
         self._err: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 - outlives this call
         try:
             self._proc = subprocess.Popen(
-                ["git", "-C", str(repo), *args], stdout=self._out, stderr=self._err
+                command(repo, *args), env=environment(), stdout=self._out, stderr=self._err
             )
         except OSError as exc:
             raise ScanError(f"cannot run git: {exc}") from None
@@ -319,9 +479,10 @@ class Background:
         """The finished command's output, positioned at its start (the caller closes it)."""
         if self._proc.wait() != 0:
             self._err.seek(0)
-            message = self._err.read().decode("utf-8", "replace").strip().splitlines()
+            stderr = self._err.read()
             self._out.close()
-            raise ScanError(f"git {self._args[0]} failed: {message[-1] if message else ''}")
+            self._err.close()
+            raise git_failure(self._args, stderr, self._proc.returncode)
         self._err.close()
         self._out.seek(0)
         return self._out
@@ -384,24 +545,12 @@ def verify_revision(repo: Path, rev: str) -> str:
 def tree_entry(repo: Path, commit: str, raw_path: bytes) -> str | None:
     """The blob id at a path in a commit, or None (paths passed as raw bytes, taken literally)."""
     try:
-        done = subprocess.run(
-            [
-                b"git",
-                b"--literal-pathspecs",
-                b"-C",
-                os.fsencode(repo),
-                b"ls-tree",
-                b"-z",
-                commit.encode(),
-                b"--",
-                raw_path,
-            ],
-            capture_output=True,
-            check=False,
+        out = run_git(
+            repo, "--literal-pathspecs", "ls-tree", "-z", commit, "--", raw_path, check=False
         )
-    except OSError:
+    except ScanError:
         return None
-    entry = done.stdout.split(b"\0", 1)[0]
+    entry = out.split(b"\0", 1)[0]
     meta, _, name = entry.partition(b"\t")
     fields = meta.split(b" ")
     if name == raw_path and len(fields) == 3 and fields[1] == b"blob":
@@ -416,21 +565,57 @@ def all_reachable(repo: Path, old: Sequence[str], new: Sequence[str]) -> bool:
     return out.strip() == b"0"
 
 
+def objects_of_type(repo: Path, kind: str) -> list[str]:
+    """The ids of every object of one type in the object store (readable or not: a corrupt
+    loose object is listed as missing and left out)."""
+    out = run_git(
+        repo,
+        "cat-file",
+        "--batch-all-objects",
+        "--batch-check=%(objectname) %(objecttype)",
+        "--unordered",
+        check=False,
+    )
+    kind_bytes = kind.encode()
+    return [
+        p[0].decode()
+        for p in (line.split(b" ") for line in out.splitlines())
+        if len(p) == 2 and p[1] == kind_bytes
+    ]
+
+
+def is_partial_clone(repo: Path) -> bool:
+    """Does the repository have a promisor remote (a `--filter` clone, objects left behind)?"""
+    out = run_git(
+        repo,
+        "config",
+        "--get-regexp",
+        r"^(extensions\.partialclone|remote\..*\.promisor)$",
+        check=False,
+    )
+    return any(
+        line.split(b" ", 1)[-1].strip().lower() not in (b"", b"false") for line in out.splitlines()
+    )
+
+
 def is_shallow(repo: Path) -> bool:
     return run_git(repo, "rev-parse", "--is-shallow-repository").strip() == b"true"
 
 
-def head_blobs(repo: Path) -> set[str]:
-    """Blob ids in HEAD's tree (empty when HEAD is unborn)."""
+def head_blobs(repo: Path) -> tuple[set[str], str | None]:
+    """Blob ids in HEAD's tree (empty when HEAD is unborn), and the error if part of the tree
+    is unreadable (the blobs listed before it are still returned)."""
     if not run_git(repo, "rev-parse", "--verify", "--quiet", "HEAD", check=False).strip():
-        return set()
-    out = run_git(repo, "ls-tree", "-r", "-z", "HEAD")
+        return set(), None
+    out, failure = run_git_partial(repo, "ls-tree", "-r", "-z", "HEAD")
+    if failure is not None:
+        out = out.rpartition(b"\0")[0]  # the last entry may be cut short
     shas: set[str] = set()
     for entry in out.split(b"\0"):
         meta = entry.split(b"\t", 1)[0].split(b" ")
         if len(meta) == 3 and meta[1] == b"blob":
             shas.add(meta[2].decode())
-    return shas
+    return shas, failure
 
 
 def head(repo: Path) -> str | None:
@@ -452,7 +637,7 @@ def toplevel(repo: Path) -> Path | None:
 
 def git_path(repo: Path, name: str) -> Path:
     """`git rev-parse --git-path NAME`, absolute (honours core.hooksPath for `hooks`)."""
-    out = os.fsdecode(run_git(repo, "rev-parse", "--git-path", name).strip())
+    out = os.fsdecode(run_git(repo, "rev-parse", "--git-path", name, hooks_path=True).strip())
     path = Path(out)
     return path if path.is_absolute() else (repo / path).resolve()
 
@@ -469,9 +654,15 @@ def merge_heads(repo: Path) -> list[str]:
 def object_exists(repo: Path, sha: str) -> bool:
     if not is_object_id(sha):
         return False
-    done = subprocess.run(
-        ["git", "-C", str(repo), "cat-file", "-e", sha], capture_output=True, check=False
-    )
+    try:
+        done = subprocess.run(
+            command(repo, "cat-file", "-e", sha),
+            capture_output=True,
+            check=False,
+            env=environment(),
+        )
+    except OSError:
+        return False
     return done.returncode == 0
 
 
@@ -484,3 +675,33 @@ def has_any_ref(repo: Path) -> bool:
     return bool(run_git(repo, "for-each-ref", "--count=1").strip()) or bool(
         run_git(repo, "rev-parse", "--verify", "--quiet", "HEAD", check=False).strip()
     )
+
+
+def work_tree_files(root: Path) -> list[str] | None:
+    """Tracked and untracked-but-not-ignored files under root, or None outside a work tree (a
+    repository git refuses to open for its owner raises the usage error that says how)."""
+    try:
+        inside = subprocess.run(
+            command(root, "rev-parse", "--is-bare-repository", "--is-inside-work-tree"),
+            capture_output=True,
+            check=False,
+            env=environment(),
+        )
+    except OSError:
+        return None
+    if DUBIOUS in inside.stderr.decode("utf-8", "replace"):
+        raise refused(inside.stderr.decode("utf-8", "replace"))
+    answers = inside.stdout.split()
+    if inside.returncode == 0 and answers[:1] == [b"true"]:
+        # Its files are compressed objects: a scan of them would pass whatever they hold.
+        raise UsageError(
+            f"{root} is a bare repository: it has no work tree to scan; "
+            f"audit its history with `keyguard history {root}`"
+        )
+    if inside.returncode != 0 or answers[1:] != [b"true"]:
+        return None
+    try:
+        listing = run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    except ScanError:
+        return None
+    return sorted({os.fsdecode(n) for n in listing.split(b"\0") if n})
