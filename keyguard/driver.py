@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from keyguard import textcodec
 from keyguard.engine import CompiledRuleset, scan
 from keyguard.errors import ScanError
 from keyguard.model import Blob, Finding, Skip
 
-BINARY_SNIFF = 8192
+BINARY_SNIFF = textcodec.SNIFF
 # Below this many bytes, forking workers (each compiling the patterns it meets) costs more than
 # it saves; module-level so tests can force the parallel path on small inputs.
 PARALLEL_MIN_BYTES = 96 << 20
@@ -39,7 +40,17 @@ class BlobStore(Protocol):
 
 
 def is_binary(head: bytes) -> bool:
-    return b"\0" in head[:BINARY_SNIFF]
+    """Whether content is binary: not text in any encoding keyguard reads (keyguard.textcodec:
+    a stray NUL in clear text, or UTF-16, is not binary)."""
+    return textcodec.encoding_of(head) is None
+
+
+def format_size(size: int) -> str:
+    """A size as a user would write it back in --max-file-size: 10 MB, 512 KB, 1500 bytes."""
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +70,14 @@ class SkipPolicy:
         if is_binary(data):
             return "binary"
         return None
+
+    def skip(self, blob: Blob, reason: str) -> Skip:
+        """The named skip, with the words a user who asked for this blob is told."""
+        detail = {
+            "too large": f"over the {format_size(self.max_size)} size cap",
+            "binary": "binary content (not text in UTF-8, UTF-16 or UTF-32)",
+        }.get(reason, "")
+        return Skip(blob.name, reason, detail)
 
 
 @dataclass(slots=True)
@@ -160,12 +179,15 @@ def scan_one(
 ) -> list[Finding]:
     """One blob's findings, or none if the policy skips it; either way counted in `stats`."""
     reason = policy.after_read(data)
-    if reason is not None:
-        stats.skipped.append(Skip(blob.name, reason))
+    text = textcodec.decode(data) if reason is None else None
+    if text is None:
+        stats.skipped.append(policy.skip(blob, reason or "binary"))
         return []
     stats.files += 1
-    stats.bytes += len(data)
-    result = scan(data, blob.path, compiled)
+    stats.bytes += len(data)  # as read: what the size cap and the user's disk count
+    # The engine sees UTF-8 (or ASCII-compatible bytes): UTF-16 and UTF-32 are decoded here,
+    # at the edge, so line numbers and columns are counted in the text, not in its bytes.
+    result = scan(text, blob.path, compiled)
     stats.errors.extend(f"{blob.name}: {e}" for e in result.errors)
     return result.findings
 
@@ -205,7 +227,7 @@ def scan_blobs(
         if reason is None:
             todo.append(blob)
         else:
-            out.stats.skipped.append(Skip(blob.name, reason))
+            out.stats.skipped.append(policy.skip(blob, reason))
             out.done.add(blob)
     chunks = _chunks(todo, max(jobs * 4, min(128, len(todo) // 2000)))
     _JOB = _Job(store, compiled, policy, deadline, chunks)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
-import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +13,9 @@ from keyguard.model import Blob, Skip, normalise_path
 
 # Never follow a link when opening: a file swapped for a symlink after it was listed is not read.
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# Nor block: a file swapped for a FIFO after it was listed would hang open() until a writer
+# came. Opening a regular file without blocking changes nothing.
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
 @dataclass(slots=True)
@@ -33,13 +36,20 @@ class FileStore:
     def read(self, blobs: Sequence[Blob]) -> Iterator[tuple[Blob, bytes | None, str]]:
         for blob in blobs:
             try:
-                fd = os.open(blob.id, os.O_RDONLY | _NOFOLLOW)
+                fd = os.open(blob.id, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
                 with os.fdopen(fd, "rb") as handle:
+                    info = os.fstat(fd)
+                    if not stat.S_ISREG(info.st_mode):
+                        raise OSError(0, "no longer a regular file (changed during the scan)")
                     # read(n) allocates n bytes up front: cap only what may be over the cap.
-                    grown = os.fstat(fd).st_size >= self._limit
+                    grown = info.st_size >= self._limit
                     data = handle.read(self._limit) if grown else handle.read()
             except OSError as exc:
-                yield blob, None, f"{blob.name}: {exc.strerror or exc}"
+                why = exc.strerror or str(exc)
+                if exc.errno == errno.ELOOP and _NOFOLLOW:
+                    # What O_NOFOLLOW says of a link; "too many levels of links" would mislead.
+                    why = "now a symlink (changed during the scan; not followed)"
+                yield blob, None, f"{blob.name}: {why}"
                 continue
             yield blob, data, ""
 
@@ -57,26 +67,11 @@ class MemoryStore:
 
 def git_files(root: Path) -> list[str] | None:
     """Tracked and untracked-but-not-ignored files under root, or None outside a work tree."""
-    try:
-        inside = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
-        return None
-    if inside.returncode != 0 or inside.stdout.strip() != "true":
-        return None
-    listing = subprocess.run(
-        ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        capture_output=True,
-        check=False,
-    )
-    if listing.returncode != 0:
-        return None
-    names = listing.stdout.split(b"\0")
-    return sorted({os.fsdecode(n) for n in names if n})
+    # Through sources.git, which runs every git command with options that keep an untrusted
+    # repository's config from running programs (core.fsmonitor would run on ls-files).
+    from keyguard.sources import git
+
+    return git.work_tree_files(root)
 
 
 def walk(paths: list[Path], *, all_files: bool) -> Listing:
@@ -91,7 +86,7 @@ def walk(paths: list[Path], *, all_files: bool) -> Listing:
                 # it (only links found inside a root are never followed).
                 mode = root.stat().st_mode
         except OSError as exc:
-            out.errors.append(f"{root}: {exc.strerror or exc}")
+            out.errors.append(f"{_display(str(root))}: {exc.strerror or exc}")
             continue
         if stat.S_ISDIR(mode):
             prefix = "" if single_root else root.as_posix().rstrip("/") + "/"
@@ -120,19 +115,30 @@ def _walk_dir(root: Path, prefix: str, all_files: bool, out: Listing) -> None:
 
 
 def _walk_all(root: Path, prefix: str, errors: list[str]) -> Iterator[str]:
-    def on_error(exc: OSError) -> None:
-        # A directory that cannot be listed makes the scan incomplete; it must not pass silently.
-        where = os.path.relpath(exc.filename, root) if exc.filename else "."
-        errors.append(f"{_display(prefix + Path(where).as_posix())}: {exc.strerror or exc}")
+    """Every entry under root but directories (relative, forward slashes), each directory's
+    entries sorted and listed before its subdirectories are entered.
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
-        # os.walk lists a symlink to a directory among the directories (and does not descend);
-        # hand it to _add like any other entry so it is counted as a skipped symlink.
-        links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
-        dirnames[:] = sorted(d for d in dirnames if d != ".git" and d not in links)
-        rel = os.path.relpath(dirpath, root)
-        for name in sorted([*filenames, *links]):
-            yield name if rel == "." else f"{Path(rel).as_posix()}/{name}"
+    Walked with a stack, not recursion (os.walk recurses in Python 3.11): a hostile tree a
+    thousand directories deep must not end the scan in a RecursionError. Links are entries,
+    never entered, so a loop of links is one skipped symlink, not an endless walk.
+    """
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        try:
+            with os.scandir(root / rel if rel else root) as listing:
+                entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in listing]
+        except OSError as exc:
+            # A directory that cannot be listed makes the scan incomplete; it must not pass
+            # silently.
+            where = _display(prefix + (rel.rstrip("/") or "."))
+            errors.append(f"{where}: {exc.strerror or exc}")
+            continue
+        entries.sort()
+        yield from (f"{rel}{name}" for name, is_dir in entries if not is_dir)
+        # Reversed onto the stack, so subdirectories are entered in sorted order.
+        subdirs = [name for name, is_dir in entries if is_dir and name != ".git"]
+        stack.extend(f"{rel}{name}/" for name in reversed(subdirs))
 
 
 def _add(path: Path, display: str, out: Listing) -> None:
@@ -147,10 +153,46 @@ def _add(path: Path, display: str, out: Listing) -> None:
     if stat.S_ISLNK(info.st_mode):
         # Never follow a link: a target inside the root is scanned at its own path, and one
         # outside the root is not ours to read.
-        out.skipped.append(Skip(display, "symlink"))
+        out.skipped.append(Skip(display, "symlink", "a symlink (never followed)"))
         return
     if not stat.S_ISREG(info.st_mode):
         if not stat.S_ISDIR(info.st_mode):  # submodule directories are listed by git
-            out.skipped.append(Skip(display, "special file"))
+            # Listed, never opened: opening a FIFO blocks until a writer comes, a device may
+            # never end, and a socket cannot be opened at all.
+            out.skipped.append(Skip(display, "special file", f"not a regular file ({_kind(info)})"))
         return
     out.blobs.append(Blob(str(path), display, info.st_size))
+
+
+def _kind(info: os.stat_result) -> str:
+    mode = info.st_mode
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "of another kind"
+
+
+# What a user named may pass it by: how to ask for it anyway.
+_HINTS = {"too large": " (use --max-file-size)"}
+
+
+def not_scanned(targets: Sequence[str], skipped: Sequence[Skip]) -> list[str]:
+    """A line for each file the user named on the command line that the scan passed over.
+
+    A skip inside a directory is policy, counted in the summary; a file asked for by name and
+    not scanned, with a clean exit, would read as "no secrets in it". (A directory named is
+    not a file named: a file of the same name inside it is not meant.)
+    """
+    named = {
+        "<stdin>" if t == "-" else _display(Path(t).as_posix())
+        for t in targets
+        if t == "-" or not os.path.isdir(t)
+    }
+    return [
+        f"{s.name} not scanned: {s.detail or s.reason}{_HINTS.get(s.reason, '')}"
+        for s in skipped
+        if s.name in named
+    ]
