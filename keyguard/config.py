@@ -1,20 +1,35 @@
-"""Configuration: `.keyguard.toml`, or `[tool.keyguard]` in pyproject.toml. Data only, never code."""
+"""Configuration: `.keyguard.toml`, or `[tool.keyguard]` in pyproject.toml. Data only, never code.
+
+A configuration comes with the repository it configures, so it is read as untrusted: nothing in it
+runs code, and every path it names (`rule_files`) must stay inside that repository (a `../` or a
+symlink out of it is an error), so a cloned repository cannot make keyguard read the user's
+other files. Paths given on the command line are the user's own choice and may be anywhere.
+"""
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import regex
 
+from keyguard import safety
 from keyguard.errors import ConfigError
 from keyguard.hygiene import DEFAULT_ROTATION_DAYS
 from keyguard.model import Finding
 from keyguard.remediation import Playbook, parse_playbooks
-from keyguard.signatures import Rule, parse_rules
+from keyguard.signatures import (
+    MAX_LIST,
+    Rule,
+    parse_file,
+    parse_rules,
+    parse_toml,
+    read_bytes,
+    read_toml_file,
+    unknown_keys,
+)
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 _KNOWN = {
@@ -25,6 +40,7 @@ _KNOWN = {
     "max_file_size",
     "extend_default",
     "rotation_days",
+    "rule_files",
 }
 _SIZE = regex.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", regex.I)
 
@@ -51,6 +67,7 @@ class Config:
     rotation_days: int = DEFAULT_ROTATION_DAYS  # a credential older than this is overdue
     extend_default: bool = True  # false: only the rules of this file run, not the built-in ones
     playbooks: Mapping[str, Playbook] = field(default_factory=dict)  # for this file's rules
+    rule_files: tuple[str, ...] = ()  # as written; `load` reads them (relative to the file)
 
     @property
     def has_value_allowlists(self) -> bool:
@@ -75,34 +92,91 @@ def discover(root: Path) -> Path | None:
 
 
 def _tool_table(path: Path) -> dict[str, Any]:
-    data = _read_toml(path)
+    return _tool(read_toml_file(path, "configuration"))
+
+
+def _tool(data: Mapping[str, Any]) -> dict[str, Any]:
     tool = data.get("tool", {})
     return tool if isinstance(tool, dict) else {}
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-
-
 def load(path: Path) -> Config:
-    if path.name == "pyproject.toml":
-        table = _tool_table(path).get("keyguard", {})
-    else:
-        table = _read_toml(path)
+    """The configuration in `path`, with the rule files it names read and every user rule
+    probed for safety (the verdict cached by content, so an unchanged file costs nothing)."""
+    content = read_bytes(path, "configuration")
+    data = parse_toml(content, str(path))
+    table = _tool(data).get("keyguard", {}) if path.name == "pyproject.toml" else data
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.keyguard] must be a table")
-    return parse(table, str(path))
+    cfg = parse(table, str(path))
+    safety.vet(cfg.rules, content, str(path), list(_allowlists(cfg)))
+    files = [confined(path, "rule_files", raw) for raw in cfg.rule_files]
+    return add_rule_files(cfg, files)
+
+
+def _allowlists(cfg: Config) -> Iterator[tuple[str, regex.Pattern[str]]]:
+    tables = [("[allow]", cfg.allow)]
+    tables += [(f"[allow.rules.{rule_id!r}]", a) for rule_id, a in cfg.allow_by_rule.items()]
+    for where, allow in tables:
+        yield from ((f"{where} paths", p) for p in allow.paths)
+        yield from ((f"{where} values", v) for v in allow.values)
+
+
+def repository_root(folder: Path) -> Path:
+    """The work tree holding `folder` (its nearest parent with a .git), else the folder."""
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+def confined(config: Path, key: str, raw: str) -> Path:
+    """A path a configuration names, resolved (symlinks too) and refused outside the root."""
+    folder = config.absolute().parent
+    root = repository_root(folder).resolve()
+    where = f"{config}: `{key}` entry {raw!r}"
+    if "\0" in raw:
+        raise ConfigError(f"{where} is not a file name")
+    try:
+        target = (folder / raw).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise ConfigError(f"{where}: {exc}") from None
+    if not target.is_relative_to(root):
+        raise ConfigError(
+            f"{where} is outside the repository {root}: a configuration may only name files "
+            "inside it (name a file elsewhere on the command line instead)"
+        )
+    return target
+
+
+def add_rule_files(cfg: Config, paths: Sequence[Path]) -> Config:
+    """`cfg` with the rules (and playbooks) of these user rule files, each probed for safety.
+    An id defined twice among the user's rules is an error; a built-in id is overridden."""
+    if not paths:
+        return cfg
+    rules = list(cfg.rules)
+    origin = {r.id: r.source for r in rules}
+    playbooks = dict(cfg.playbooks)
+    for path in paths:
+        content = read_bytes(path, "rule file")
+        data = parse_toml(content, str(path))
+        found = parse_file(data, str(path))
+        for rule in found:
+            if rule.id in origin:
+                raise ConfigError(
+                    f"{path}: rule {rule.id!r}: duplicate id (already defined in {origin[rule.id]})"
+                )
+            origin[rule.id] = str(path)
+        safety.vet(found, content)
+        rules.extend(found)
+        playbooks.update(parse_playbooks(data.get("playbook", []), str(path)))
+    return replace(cfg, rules=tuple(rules), playbooks=playbooks)
 
 
 def parse(table: Mapping[str, Any], source: str) -> Config:
-    unknown = sorted(set(table) - _KNOWN)
+    unknown = unknown_keys(table, _KNOWN)
     if unknown:
-        raise ConfigError(f"{source}: unknown setting(s): {', '.join(unknown)}")
+        raise ConfigError(f"{source}: unknown setting(s): {unknown}")
     rules = tuple(parse_rules(table.get("rule", []), source))
     disabled = table.get("disable", [])
     if not isinstance(disabled, list) or not all(isinstance(d, str) for d in disabled):
@@ -113,9 +187,9 @@ def parse(table: Mapping[str, Any], source: str) -> Config:
     by_rule_table = allow_table.get("rules", {})
     if not isinstance(by_rule_table, dict):
         raise ConfigError(f"{source}: [allow.rules] must be a table of rule ids")
-    unknown_allow = sorted(set(allow_table) - {"paths", "values", "rules"})
+    unknown_allow = unknown_keys(allow_table, ("paths", "values", "rules"))
     if unknown_allow:
-        raise ConfigError(f"{source}: unknown [allow] setting(s): {', '.join(unknown_allow)}")
+        raise ConfigError(f"{source}: unknown [allow] setting(s): {unknown_allow}")
     by_rule = {
         str(rule_id): _allow(entry, f"{source}: [allow.rules.{rule_id!r}]", ("paths", "values"))
         for rule_id, entry in by_rule_table.items()
@@ -133,7 +207,14 @@ def parse(table: Mapping[str, Any], source: str) -> Config:
         extend_default=extend_default,
         playbooks=parse_playbooks(table.get("playbook", []), source),
         rotation_days=_days(table.get("rotation_days", DEFAULT_ROTATION_DAYS), source),
+        rule_files=_paths(table.get("rule_files", []), source, "rule_files"),
     )
+
+
+def _paths(raw: object, source: str, key: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(p, str) and p for p in raw):
+        raise ConfigError(f"{source}: `{key}` must be a list of file names")
+    return tuple(raw)
 
 
 def _days(raw: object, source: str) -> int:
@@ -147,9 +228,9 @@ def _allow(
 ) -> Allow:
     if not isinstance(entry, Mapping):
         raise ConfigError(f"{where} must be a table")
-    unknown = sorted(set(entry) - set(known))
+    unknown = unknown_keys(entry, known)
     if unknown:
-        raise ConfigError(f"{where}: unknown setting(s): {', '.join(map(str, unknown))}")
+        raise ConfigError(f"{where}: unknown setting(s): {unknown}")
     return Allow(
         paths=tuple(_patterns(entry.get("paths", []), f"{where} paths")),
         values=tuple(_patterns(entry.get("values", []), f"{where} values")),
@@ -159,10 +240,12 @@ def _allow(
 def _patterns(raw: object, where: str) -> Iterable[regex.Pattern[str]]:
     if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
         raise ConfigError(f"{where}: must be a list of regular expressions")
+    if len(raw) > MAX_LIST:  # each runs over every finding
+        raise ConfigError(f"{where}: {len(raw)} patterns; at most {MAX_LIST}")
     for text in raw:
         try:
             yield regex.compile(text)
-        except regex.error as exc:
+        except (regex.error, OverflowError, RecursionError, ValueError) as exc:
             raise ConfigError(f"{where}: {text!r} does not compile: {exc}") from None
 
 
@@ -174,7 +257,10 @@ def parse_size(raw: object, source: str) -> int:
         if match:
             unit = (match.group(2) or "b").lower()[:1]
             scale = {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
-            size = int(float(match.group(1)) * scale)
+            try:
+                size = int(float(match.group(1)) * scale)
+            except OverflowError:  # "1e400" digits: infinity
+                size = 0
             if size > 0:  # a zero cap would skip every file and report a clean scan
                 return size
     raise ConfigError(f"{source}: max_file_size must be a size such as 10MB (got {raw!r})")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 import regex
 
 from keyguard.controls import controls
-from keyguard.entropy import shannon
+from keyguard.entropy import random_floor, shannon
 from keyguard.filters import Candidate, rejecting_filter
 from keyguard.keyinfo import describe as describe_key
 from keyguard.matcher import Backend, Keyword, build_keywords, make_backend
@@ -58,6 +58,10 @@ class CompiledRuleset:
     # keyword is the token's own prefix (ghp_...): decoding their lines would find nothing new.
     needs_context: tuple[bool, ...]
     rules_by_id: dict[str, Rule] = field(default_factory=dict, compare=False)
+    # Rules whose pattern hit REGEX_TIMEOUT in this process: the first timeout costs 2 s and
+    # every later window would cost the same (a 10-line file took 25 s), so the rule is off for
+    # the rest of the run and the scan says so (incomplete: the rule did not see everything).
+    timed_out: set[str] = field(default_factory=set, compare=False)
     _blocked: dict[str, frozenset[int]] = field(default_factory=dict, compare=False)
     _plans: dict[frozenset[int], list[tuple[tuple[int, ...] | None, bool]]] = field(
         default_factory=dict, compare=False
@@ -266,7 +270,10 @@ def _scan_buffer(
 
     raws: list[_Raw] = []
     for rule_index, spans in windows.items():
-        raws.extend(_run_rule(data, rule_index, rules[rule_index], spans, errors))
+        if rules[rule_index].id not in compiled.timed_out:
+            raws.extend(
+                _run_rule(data, rule_index, rules[rule_index], spans, errors, compiled.timed_out)
+            )
     for run_start, run_end in sorted(decode_runs):
         raws.extend(_scan_decoded_base64(data, run_start, run_end, path, compiled, depth, errors))
     for p_start, p_end in sorted(percent_lines):
@@ -277,7 +284,12 @@ def _scan_buffer(
 
 
 def _run_rule(
-    data: bytes, rule_index: int, rule: Rule, spans: list[list[int]], errors: list[str]
+    data: bytes,
+    rule_index: int,
+    rule: Rule,
+    spans: list[list[int]],
+    errors: list[str],
+    timed_out: set[str],
 ) -> list[_Raw]:
     pattern = rule.compiled()
     has_group = "secret" in pattern.groupindex
@@ -298,8 +310,12 @@ def _run_rule(
             else:
                 matches = list(pattern.finditer(data, w_start, w_end))
         except TimeoutError:
-            errors.append(f"rule {rule.id}: pattern timed out (catastrophic backtracking?)")
-            continue
+            timed_out.add(rule.id)
+            errors.append(
+                f"rule {rule.id}: pattern timed out after {REGEX_TIMEOUT:g} s on one window "
+                "(catastrophic backtracking?); the rule is off for the rest of this run"
+            )
+            break
         for match in matches:
             s_start, s_end = match.span("secret") if has_group else match.span()
             if s_start < 0 or (s_start, s_end) in seen:
@@ -336,7 +352,9 @@ def _check(rule: Rule, secret: str) -> str | None:
     """The finding's confidence after the rule's checks, or None when a check rejects it."""
     if len(secret) < rule.min_length:
         return None
-    if rule.entropy is not None and shannon(secret) < rule.entropy:
+    # The rule's threshold, or lower where chance alone takes a random value of this shape
+    # below it (a real key must not be missed once in 10,000 draws).
+    if rule.entropy is not None and shannon(secret) < random_floor(secret, rule.entropy):
         return None
     if rule.validator is not None and not VALIDATORS[rule.validator].check(secret):
         # A failed checksum lowers confidence instead of hiding the value: random data in a

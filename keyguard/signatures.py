@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import tomllib
@@ -47,6 +48,16 @@ _KNOWN = {
     "requires",
 }
 _ID = regex.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
+_FILE_KEYS = ("rule", "playbook")  # the tables a rule file may hold
+# Limits on what a rule file may ask for: every keyword goes into one automaton built on every
+# run, and patterns are compiled on every run, so a hostile or generated file must not be able
+# to make each scan slow or exhaust memory. The built-in rules stay far below each (29
+# keywords, 44 characters, a 1 KB pattern at most).
+MAX_FILE_BYTES = 4 << 20
+MAX_RULES = 5000
+MAX_LIST = 1000  # items in any list field (keywords, examples, paths...)
+MAX_KEYWORD = 256  # characters in a keyword
+MAX_STRING = 64 << 10  # characters in a pattern, an example, a description...
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +108,9 @@ class Rule:
         return UNIVERSAL + SHAPE if self.generic else UNIVERSAL
 
 
+# What compiling a hostile pattern can raise besides regex.error (a repeat count past the C
+# limits, nesting deeper than the parser's stack).
+_REGEX_ERRORS = (regex.error, OverflowError, RecursionError, ValueError, MemoryError)
 _PATTERN_CACHE: dict[tuple[str, bool], regex.Pattern[bytes]] = {}
 
 
@@ -143,6 +157,19 @@ def _rule_key(rule: Rule) -> list[Any]:
     ]
 
 
+def suggest(name: object, known: Iterable[str]) -> str:
+    """` (did you mean `x`?)` for a misspelt key, or nothing."""
+    close = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.75)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def unknown_keys(found: Iterable[object], known: Iterable[str]) -> str:
+    """The unknown keys among `found`, each with its nearest known key: '' when all are known."""
+    allowed = set(known)
+    unknown = sorted({str(k) for k in found} - allowed)
+    return ", ".join(f"{k}{suggest(k, allowed)}" for k in unknown)
+
+
 def builtin_rule_files() -> list[Path]:
     """The rule files shipped with keyguard (inside the package, or the repo checkout)."""
     packaged = resources.files("keyguard").joinpath("signatures")
@@ -156,43 +183,75 @@ def builtin_rule_files() -> list[Path]:
 def load_builtin() -> list[Rule]:
     """The built-in rules, from the user cache when the rule files have not changed."""
     from keyguard import __version__, cache
+    from keyguard.rule_codec import decode_rules, encode_rules
 
     files = builtin_rule_files()
     stamp = hashlib.sha256(__version__.encode())
-    # The Rule class's shape is part of the key: pickles of an older shape would load shifted.
+    # The Rule class's shape is part of the key: entries of an older shape are never read.
     stamp.update(repr([(f.name, str(f.type)) for f in fields(Rule)]).encode())
     for path in files:
         info = path.stat()
         stamp.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
-    name = f"rules-{stamp.hexdigest()[:24]}.pickle"
-    cached = cache.load(name)
-    if isinstance(cached, list) and all(isinstance(r, Rule) for r in cached):
+    name = f"rules-{stamp.hexdigest()[:24]}.json"
+    cached = decode_rules(cache.load_json(name))
+    if cached is not None:
         return cached
     rules: list[Rule] = []
     for path in files:
         rules.extend(replace(rule, builtin=True) for rule in load_file(path))
-    cache.store(name, rules)
+    cache.store_json(name, encode_rules(rules))
     return rules
 
 
 def load_file(path: Path) -> list[Rule]:
+    return parse_file(read_toml_file(path, "rule file"), str(path))
+
+
+def read_bytes(path: Path, what: str) -> bytes:
+    """A rule or configuration file's bytes, refused past MAX_FILE_BYTES (read no further)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read rule file: {exc}") from None
+        with open(path, "rb") as handle:
+            content = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    if len(content) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: {what} is larger than {MAX_FILE_BYTES >> 20} MB")
+    return content
+
+
+def parse_toml(content: bytes, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(content.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{source}: not UTF-8 text: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    return parse_rules(data.get("rule", []), str(path))
+        raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+    except RecursionError:  # arrays nested thousands deep
+        raise ConfigError(f"{source}: invalid TOML: nested too deeply") from None
+
+
+def read_toml_file(path: Path, what: str) -> dict[str, Any]:
+    return parse_toml(read_bytes(path, what), str(path))
+
+
+def parse_file(data: Mapping[str, Any], source: str) -> list[Rule]:
+    """A rule file's tables (`[[rule]]`, and `[[playbook]]` for its rules' playbooks)."""
+    unknown = unknown_keys(data, _FILE_KEYS)
+    if unknown:
+        raise ConfigError(f"{source}: unknown table(s) or key(s): {unknown}")
+    return parse_rules(data.get("rule", []), source)
 
 
 def parse_rules(raw: object, source: str) -> list[Rule]:
     if not isinstance(raw, list):
         raise ConfigError(f"{source}: `rule` must be an array of tables ([[rule]])")
+    if len(raw) > MAX_RULES:
+        raise ConfigError(f"{source}: {len(raw)} rules; at most {MAX_RULES} per file")
     rules = [parse_rule(entry, source, index) for index, entry in enumerate(raw)]
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen:
-            raise ConfigError(f"{source}: rule {rule.id!r}: duplicate id")
+            raise ConfigError(f"{source}: rule {rule.id!r}: duplicate id (defined twice)")
         seen.add(rule.id)
     return rules
 
@@ -200,7 +259,8 @@ def parse_rules(raw: object, source: str) -> list[Rule]:
 def parse_rule(entry: object, source: str, index: int) -> Rule:
     if not isinstance(entry, Mapping):
         raise ConfigError(f"{source}: rule #{index + 1} is not a table")
-    name = str(entry.get("id", f"#{index + 1}"))
+    given = entry.get("id")
+    name = given[:80] if isinstance(given, str) and given else f"#{index + 1}"
 
     def fail(problem: str) -> ConfigError:
         return ConfigError(f"{source}: rule {name!r}: {problem}")
@@ -208,9 +268,9 @@ def parse_rule(entry: object, source: str, index: int) -> Rule:
     for key in _REQUIRED:
         if key not in entry:
             raise fail(f"missing required field `{key}`")
-    unknown = sorted(set(entry) - _KNOWN)
+    unknown = unknown_keys(entry, _KNOWN)
     if unknown:
-        raise fail(f"unknown field(s): {', '.join(unknown)}")
+        raise fail(f"unknown field(s): {unknown}")
     rule_id = _string(entry, "id", fail)
     if not _ID.match(rule_id):
         raise fail("id must be lowercase words joined by '.' or '-' (e.g. github.pat)")
@@ -219,9 +279,11 @@ def parse_rule(entry: object, source: str, index: int) -> Rule:
     confidence = _choice(entry, "confidence", CONFIDENCES, fail, default="high")
     pattern = _string(entry, "pattern", fail)
     multiline = _bool(entry, "multiline", fail)
+    if len(pattern) > MAX_STRING:
+        raise fail(f"`pattern` is longer than {MAX_STRING} characters")
     try:
         compiled = _compile(pattern, multiline)
-    except regex.error as exc:
+    except _REGEX_ERRORS as exc:
         raise fail(f"pattern does not compile: {exc}") from None
     if "secret" in compiled.groupindex and compiled.groupindex["secret"] < 1:
         raise fail("bad `secret` group")
@@ -230,14 +292,16 @@ def parse_rule(entry: object, source: str, index: int) -> Rule:
     for path_re in paths:
         try:
             regex.compile(path_re)
-        except regex.error as exc:
+        except _REGEX_ERRORS as exc:
             raise fail(f"path pattern {path_re!r} does not compile: {exc}") from None
     if not keywords and not paths:
         raise fail("needs `keywords` (or `paths` for a rule that applies to whole files)")
     if any(len(k) < 3 for k in keywords):
         raise fail("keywords must be at least 3 characters (shorter ones match everywhere)")
+    if any(len(k) > MAX_KEYWORD for k in keywords):
+        raise fail(f"keywords must be at most {MAX_KEYWORD} characters")
     validator = entry.get("validator")
-    if validator is not None and validator not in VALIDATORS:
+    if validator is not None and (not isinstance(validator, str) or validator not in VALIDATORS):
         raise fail(f"unknown validator {validator!r} (known: {', '.join(sorted(VALIDATORS))})")
     filters = _strings(entry, "filters", fail)
     bad_filters = sorted(set(filters) - set(FILTERS))
@@ -249,7 +313,9 @@ def parse_rule(entry: object, source: str, index: int) -> Rule:
     if "{{secret}}" in " ".join(examples) and "generate" not in entry:
         raise fail("examples use {{secret}} but the rule has no `generate` expression")
     entropy = entry.get("entropy")
-    if entropy is not None and (not isinstance(entropy, int | float) or not 0 <= entropy <= 8):
+    if entropy is not None and (
+        not isinstance(entropy, int | float) or isinstance(entropy, bool) or not 0 <= entropy <= 8
+    ):
         raise fail("entropy must be a number from 0 to 8 (bits per character)")
     min_length = entry.get("min_length", 0)
     max_span = entry.get("max_span", 16384)
@@ -273,15 +339,15 @@ def parse_rule(entry: object, source: str, index: int) -> Rule:
         entropy=float(entropy) if entropy is not None else None,
         min_length=int(min_length),
         validator=validator,
-        remediation=str(entry.get("remediation", "generic-secret")),
+        remediation=_string(entry, "remediation", fail, "generic-secret"),
         generate=generate,
         paths=paths,
         multiline=multiline,
         max_span=int(max_span),
         filters=filters,
         generic=_bool(entry, "generic", fail),
-        description=str(entry.get("description", "")),
-        example_path=str(entry.get("example_path", "example.txt")),
+        description=_string(entry, "description", fail, "", empty=True),
+        example_path=_string(entry, "example_path", fail, "example.txt"),
         exact_keywords=_bool(entry, "exact_keywords", fail),
         file_contains=_optional_pattern(entry, "file_contains", fail),
         pairs_with=_strings(entry, "pairs_with", fail),
@@ -291,10 +357,14 @@ def parse_rule(entry: object, source: str, index: int) -> Rule:
     )
 
 
-def _string(entry: Mapping[str, Any], key: str, fail: Any) -> str:
-    value = entry.get(key)
-    if not isinstance(value, str) or not value:
+def _string(
+    entry: Mapping[str, Any], key: str, fail: Any, default: str | None = None, empty: bool = False
+) -> str:
+    value = entry.get(key, default)
+    if not isinstance(value, str) or not (value or empty):
         raise fail(f"`{key}` must be a non-empty string")
+    if len(value) > MAX_STRING:
+        raise fail(f"`{key}` is longer than {MAX_STRING} characters")
     return value
 
 
@@ -302,8 +372,12 @@ def _strings(entry: Mapping[str, Any], key: str, fail: Any) -> tuple[str, ...]:
     value = entry.get(key, [])
     if not isinstance(value, Sequence) or isinstance(value, str):
         raise fail(f"`{key}` must be a list of strings")
+    if len(value) > MAX_LIST:
+        raise fail(f"`{key}` has {len(value)} entries; at most {MAX_LIST}")
     if not all(isinstance(v, str) and v for v in value):
         raise fail(f"`{key}` must be a list of non-empty strings")
+    if any(len(v) > MAX_STRING for v in value):
+        raise fail(f"`{key}` has an entry longer than {MAX_STRING} characters")
     return tuple(value)
 
 
@@ -313,9 +387,11 @@ def _optional_pattern(entry: Mapping[str, Any], key: str, fail: Any) -> str | No
         return None
     if not isinstance(value, str) or not value:
         raise fail(f"`{key}` must be a regular expression")
+    if len(value) > MAX_STRING:
+        raise fail(f"`{key}` is longer than {MAX_STRING} characters")
     try:
         regex.compile(value.encode("utf-8"))
-    except regex.error as exc:
+    except _REGEX_ERRORS as exc:
         raise fail(f"`{key}` does not compile: {exc}") from None
     return value
 

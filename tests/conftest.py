@@ -9,8 +9,26 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from keyguard.engine import CompiledRuleset, compile_default
+
+# hypothesis profiles: `ci` (the default: hypothesis's usual 100 examples, so other property
+# tests keep their strength; tests/test_fuzz.py spends a share of it per test and runs in under a
+# minute on two cores) and `nightly` (HYPOTHESIS_PROFILE=nightly: 200 times as many examples).
+settings.register_profile(
+    "ci",
+    max_examples=100,
+    deadline=None,  # shared CI machines stall; a slow example is not a failure
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "nightly",
+    max_examples=20000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test Author",

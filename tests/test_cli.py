@@ -261,7 +261,11 @@ def test_exit_3_when_a_pattern_times_out(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import keyguard.engine
+    import keyguard.safety
 
+    # The load-time probe refuses this rule (tests/test_hostile_config.py); the engine's timeout
+    # is the backstop for a pattern the probe misses, tested here with the probe off.
+    monkeypatch.setattr(keyguard.safety, "vet", lambda *a, **k: None)
     monkeypatch.setattr(keyguard.engine, "REGEX_TIMEOUT", 0.05)
     config = tmp_path / "slow.toml"
     config.write_text(CATASTROPHIC_RULE, encoding="utf-8")
@@ -274,11 +278,43 @@ def test_exit_3_when_a_pattern_times_out(
     assert any("test.slow" in e and "timed out" in e for e in scan["errors"])
 
 
+def test_a_timed_out_rule_is_off_for_the_rest_of_the_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten windows that each backtrack cost one timeout, not ten; other rules still run."""
+    import keyguard.engine
+    import keyguard.safety
+
+    # The load-time probe refuses this rule (tests/test_hostile_config.py); the engine's timeout
+    # is the backstop for a pattern the probe misses, tested here with the probe off.
+    monkeypatch.setattr(keyguard.safety, "vet", lambda *a, **k: None)
+    monkeypatch.setattr(keyguard.engine, "REGEX_TIMEOUT", 0.05)
+    config = tmp_path / "slow.toml"
+    config.write_text(CATASTROPHIC_RULE, encoding="utf-8")
+    target = tmp_path / "input.txt"
+    secret = token(11)
+    lines = ["a" * 64 + "!" for _ in range(10)] + [f'token = "{secret}"']
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "more.txt").write_text("a" * 64 + "!\n", encoding="utf-8")
+    code, out, _ = run(
+        capsys, "scan", "--config", str(config), "-f", "json", "--jobs", "1", str(tmp_path)
+    )
+    assert code == 3
+    document = json.loads(out)
+    timeouts = [e for e in document["scan"]["errors"] if "test.slow" in e]
+    assert len(timeouts) == 1 and "off for the rest of this run" in timeouts[0]
+    assert [f["rule_id"] for f in document["findings"]] == ["github.pat"]
+
+
 def test_exit_3_when_text_report_is_incomplete(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import keyguard.engine
+    import keyguard.safety
 
+    # The load-time probe refuses this rule (tests/test_hostile_config.py); the engine's timeout
+    # is the backstop for a pattern the probe misses, tested here with the probe off.
+    monkeypatch.setattr(keyguard.safety, "vet", lambda *a, **k: None)
     monkeypatch.setattr(keyguard.engine, "REGEX_TIMEOUT", 0.05)
     config = tmp_path / "slow.toml"
     config.write_text(CATASTROPHIC_RULE, encoding="utf-8")

@@ -12,15 +12,26 @@ from keyguard.scope import RefUpdate, Revisions
 from keyguard.sources import git
 
 
+def _lines(text: str) -> list[str]:
+    """Lines as git writes them: LF-separated (CRLF tolerated). Not str.splitlines(), which also
+    breaks at U+0085, U+2028 and U+2029: characters a ref name may hold."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def parse_receive(text: str) -> list[RefUpdate]:
     """pre-receive input: one `<old> <new> <ref>` line per updated ref (every line, not the
     first only). A malformed line rejects the push rather than letting it through unscanned."""
     updates: list[RefUpdate] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_lines(text), 1):
         if not line.strip():
             continue
         parts = line.split(" ", 2)
-        if len(parts) != 3 or not all(git.is_object_id(p) for p in parts[:2]) or not parts[2]:
+        if (
+            len(parts) != 3
+            or not all(git.is_object_id(p) for p in parts[:2])
+            or len(parts[0]) != len(parts[1])  # one repository has one hash length
+            or not parts[2]
+        ):
             raise UsageError(f"pre-receive input line {number} is not '<old> <new> <ref>'")
         updates.append(RefUpdate(parts[0], parts[1], parts[2]))
     return updates
@@ -41,7 +52,7 @@ class PushLine:
 
 def parse_push(text: str) -> list[PushLine]:
     lines: list[PushLine] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_lines(text), 1):
         if not line.strip():
             continue
         parts = line.rsplit(" ", 3)
