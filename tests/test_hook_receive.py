@@ -285,6 +285,11 @@ def test_time_budget_both_ways(sha1_server: Server) -> None:
     pushed = server.push("main")
     assert pushed.accepted, pushed.err
     assert "WARNING" in pushed.err and "budget" in pushed.err
+    # ...and recorded on the server: every push nobody fully scanned can be found afterwards
+    log = server.bare / "keyguard" / "bypass.log"
+    assert "logged to" in pushed.err
+    (entry,) = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert entry["event"] == "overrun-pass" and entry["refs"][0]["ref"] == "refs/heads/main"
     # Within a generous budget nothing is said about it.
     server.commit("ok2.py", "y = 2\n", "fine again")
     server.server_git("config", "keyguard.timeBudget", "60")
@@ -416,3 +421,20 @@ def test_hygiene_findings_do_not_block_a_push(sha1_server: Server) -> None:
     assert pushed.accepted, pushed.err
     assert "key-hygiene finding(s), not blocking" in pushed.err
     assert "hygiene.tls-verify-disabled-curl" in pushed.err
+
+
+def test_a_keyguard_directory_in_the_repository_is_never_imported(sha1_server: Server) -> None:
+    """Hooks run in the repository: its keyguard/ (the bypass log's folder, or one a pusher
+    planted in a work tree) must not shadow the installed keyguard."""
+    server = sha1_server
+    planted = server.bare / "keyguard"
+    planted.mkdir(exist_ok=True)
+    marker = server.bare / "planted-code-ran"
+    (planted / "__init__.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\n__version__ = '0'\n", encoding="utf-8"
+    )
+    (planted / "__main__.py").write_text("raise SystemExit(0)\n", encoding="utf-8")
+    server.commit("leak.env", f"GITHUB_TOKEN={token()}\n", "leak")
+    pushed = server.push("main")
+    assert not pushed.accepted and "github.pat" in pushed.err
+    assert not marker.exists()

@@ -30,7 +30,10 @@ def hook_script(kind: str, python: str) -> str:
         "#!/bin/sh\n"
         f"{MARKER}: installed by `keyguard install-hook {kind}` (keyguard {__version__}).\n"
         "# Runs keyguard with the Python it was installed with; if that is gone, the hook fails.\n"
-        f"exec {shlex.quote(python)} -m keyguard {COMMANDS[kind]}\n"
+        # -P: not the current directory first on sys.path. Hooks run in the repository (a bare
+        # one's git dir holds keyguard/ for its logs and cache), whose keyguard/ would be
+        # imported instead of the installed keyguard: a pusher could even plant one.
+        f"exec {shlex.quote(python)} -P -m keyguard {COMMANDS[kind]}\n"
     )
 
 

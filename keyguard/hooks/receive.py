@@ -148,7 +148,10 @@ def run_pre_receive(
     chosen = settings(repo, flags)
     updates = parse_receive(stdin)
     deadline = started + chosen.time_budget
-    watchdog = _Watchdog(deadline + WATCHDOG_GRACE, chosen, say)
+    log = _OverrunLog(
+        chosen.bypass_log or git.common_dir(repo) / "keyguard" / "bypass.log", updates, env
+    )
+    watchdog = _Watchdog(deadline + WATCHDOG_GRACE, chosen, say, log)
     try:
         ready = prepare(
             chosen.config,
@@ -201,7 +204,7 @@ def run_pre_receive(
         say("keyguard: push rejected: the scan could not complete:", *other_errors[:10])
         return ExitCode.INCOMPLETE
     if overran:
-        return _overrun(chosen, say)
+        return _overrun(chosen, say, log)
     return ExitCode.CLEAN
 
 
@@ -220,11 +223,39 @@ def _note_skips(skipped: Sequence[Skip], say: Say) -> None:
         )
 
 
-def _overrun(chosen: ReceiveSettings, say: Say) -> int:
+@dataclass(frozen=True)
+class _OverrunLog:
+    """Where a push accepted unscanned (keyguard.overrun = pass) is recorded on the server, in
+    the bypass log: an administrator must be able to find every push nobody fully scanned."""
+
+    where: Path
+    updates: Sequence[RefUpdate]
+    env: Mapping[str, str]
+
+    def write(self, budget: float) -> str:
+        user = self.env.get("GL_USERNAME") or self.env.get("REMOTE_USER") or self.env.get("USER")
+        entry = {
+            "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "user": user or "unknown",
+            "event": "overrun-pass",
+            "budget_seconds": budget,
+            "refs": [{"ref": u.ref, "old": u.old, "new": u.new} for u in self.updates],
+        }
+        try:
+            self.where.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.where, "a", encoding="utf-8") as out:
+                out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            return f"; NOT logged ({self.where}: {exc.strerror or exc})"
+        return f"; logged to {self.where}"
+
+
+def _overrun(chosen: ReceiveSettings, say: Say, log: _OverrunLog | None = None) -> int:
     if chosen.overrun == "pass":
+        logged = log.write(chosen.time_budget) if log is not None else ""
         say(
             f"keyguard: WARNING: the scan did not finish within its {chosen.time_budget:g} s "
-            "budget; push accepted without a complete scan (keyguard.overrun = pass)"
+            f"budget; push accepted without a complete scan (keyguard.overrun = pass){logged}"
         )
         return ExitCode.CLEAN
     say(
@@ -239,14 +270,16 @@ class _Watchdog:
     """The last resort when git itself is slow (a huge push): past the budget and its grace,
     apply the overrun policy and end the process, whatever is still running."""
 
-    def __init__(self, at: float, chosen: ReceiveSettings, say: Say) -> None:
-        self._timer = threading.Timer(max(at - time.monotonic(), 0.0), self._fire, (chosen, say))
+    def __init__(self, at: float, chosen: ReceiveSettings, say: Say, log: _OverrunLog) -> None:
+        self._timer = threading.Timer(
+            max(at - time.monotonic(), 0.0), self._fire, (chosen, say, log)
+        )
         self._timer.daemon = True
         self._timer.start()
 
     @staticmethod
-    def _fire(chosen: ReceiveSettings, say: Say) -> None:
-        code = _overrun(chosen, say)
+    def _fire(chosen: ReceiveSettings, say: Say, log: _OverrunLog) -> None:
+        code = _overrun(chosen, say, log)
         for child in multiprocessing.active_children():
             child.kill()  # a worker holding our stderr open would keep git waiting
         os._exit(code)
