@@ -78,7 +78,7 @@ class Candidate:
 
 _PLACEHOLDER_WORDS = regex.compile(
     r"""(?ix)
-    (?-i:x{4,}|X{4,}) | \*{3,} | \.{3} | \#{4,} | _{4,} | -{5,} | <[a-z][a-z_ -]{2,}>
+    <[a-z][a-z_ -]{2,}>
     | \byour | your[_-]?(?:own|api|key|secret|token|pass) | yourkey | yoursecret
     | example | sample | dummy | placeholder | changeme | change[_-]me | replace[_-]?me
     | redacted | \bfake | insert[_-]?(?:your|key|token|here) | _here\b | -here\b | here$
@@ -90,10 +90,12 @@ _PLACEHOLDER_WORDS = regex.compile(
 )
 _TEMPLATE = regex.compile(
     r"""(?x)
-    \$\{[^}]*\}? | \{\{.*?\}\}? | \{%.*?%\} | %\([\w.-]+\)[sd] | \#\{[^}]*\} | <%=? .*? %>
+    \$\{[\w.:@\[\]'"()|,/+*?=!\#%\ -]*(?:\}|$) | \{\{.*?\}\}? | \{%.*?%\} | %\([\w.-]+\)[sd]
+    | \#\{[\w.:@\[\]'"()|,/+*?=!\ -]*\} | <%=? .*? %>
     | ^\$[A-Za-z_][A-Za-z0-9_]*$ | ^%[A-Za-z_][A-Za-z0-9_]*%$ | ^@[\w.-]+@$ | ^__[A-Z0-9_]+__$
     | ^\$\([^)]*\)$ | ^\$[A-Za-z_{(] | ^\{[A-Za-z_][\w.-]*\}$ | ^:[a-z_]+$ | ^\$(?:\d|[@*?!\#])$
     | ^@@[\w.-]+@@$
+    | \{[A-Za-z_][\w.]*![rsa]\} | \{[A-Za-z_][\w.]*\}[^{}]*\{[A-Za-z_][\w.]*\}   # format fields
     | \{\{ | \}\} | \{gen: | \{secret\}               # unclosed/nested templates, keyguard's own
     | \\[dhHwsS](?:\{\d|[*+]) | \[[A-Za-z0-9]-[A-Za-z0-9]  # pattern syntax: \h{32}, [A-Z
     """
@@ -164,19 +166,75 @@ _PATH_LIKE = regex.compile(
     r"^(?:[./~]|[A-Za-z]:\\|https?://[^@\s]*$|file:)|^[\w.-]+/[\w./-]+\.\w{1,5}$"
 )
 _IDENTIFIER = regex.compile(
-    r"^(?:[A-Za-z_$][A-Za-z_$]*(?:[.:\->]+[A-Za-z_$][\w$]*)+(?:\(\)?)?"  # a.b.c, a->b, A::b
+    # a.b.c, a->b, A::b (a lone "-" is no member access: Lznfqjavd-SUNO1C is a password)
+    r"^(?:[A-Za-z_$][A-Za-z_$]*(?:(?:[.:]+|->)[A-Za-z_$][\w$]*)+(?:\(\)?)?"
     r"|[a-z]+(?:_[a-z0-9]+)+|[A-Z]+(?:_[A-Z]+)+|[a-z]+(?:[A-Z][a-z]+)+|[A-Za-z_]\w*\(.*\)?"
     r"|[a-z]+(?:-[a-z]+)+\[[a-z]+\]"  # bot accounts: github-actions[bot]
-    r"|[A-Za-z_][A-Za-z_.]*(?:[-+*/%|&^]+[A-Za-z_][A-Za-z_.]*)+)$"  # expressions: prefix+name
+    # expressions: prefix+name (not "^" or "-" between names: an xor of two names is no string
+    # value, and random passwords have one between letters: Igglmjv^GwmA, Ildjulmyet-QUD)
+    r"|[A-Za-z_][A-Za-z_.]*(?:[+*/%|&]+[A-Za-z_][A-Za-z_.]*)+"
+    # kebab-case names join words in one case (base-url, API-KEY), unlike Ildjulmyet-QUD
+    r"|[a-z_.]+(?:-[a-z_.]+)+|[A-Z_.]+(?:-[A-Z_.]+)+)$"
 )
 
 
+# A run of filler stands for the value (AKIAXXXXXXXXXXXXXXXX, sk-****, dt0c01.ABC123...) when it
+# opens or ends the value, is long, or is much of it; inside a random token it happens by chance
+# (four X in an 88-character token, *** in a Django key drawn from "...%^&*(-_=+)").
+_X_RUN = regex.compile(r"x{4,}|X{4,}|\*{3,}|\.{3,}|\#{4,}|_{4,}|-{5,}")
+
+
+# A placeholder word is written in one case (dummy, DUMMY, Dummy, changeMe): in a random
+# mixed-case token "dUMmY" or "+fOo/" is chance, not a word.
+_ONE_CASE = regex.compile(r"^(?:[a-z]*|[A-Z]*|[A-Z]?[a-z]{2,}(?:[A-Z][a-z]+)*[A-Z]?)$")
+
+
+def _written_as_word(text: str) -> bool:
+    return bool(_ONE_CASE.match("".join(ch for ch in text if ch.isalpha())))
+
+
+# A value cut short where the rest is described: pypi-AgEIcHlwaS5vcmc<rest-of-token>, ghp_...
+_TRUNCATED = regex.compile(r"(?:<[A-Za-z][\w -]{2,}>|\.{3}|…|\[\.\.\.\])")
+
+
+def _cut_short(c: Candidate) -> bool:
+    at = c.line.find(c.secret)
+    return at >= 0 and _TRUNCATED.match(c.line, at + len(c.secret)) is not None
+
+
 def is_placeholder(c: Candidate) -> bool:
-    return bool(_PLACEHOLDER_WORDS.search(c.secret))
+    if any(_written_as_word(m.group()) for m in _PLACEHOLDER_WORDS.finditer(c.secret)):
+        return True
+    if _cut_short(c):
+        return True
+    value = c.secret
+    return any(
+        m.start() == 0
+        or m.end() == len(value)
+        or len(m.group()) >= 8
+        or len(m.group()) * 4 >= len(value)
+        for m in _X_RUN.finditer(value)
+    )
+
+
+# Random printable salts (WordPress's, Django's) hold "{{", "}}" or "#{...}" by chance; in
+# them only a template whose braces hold names counts.
+_STRICT_TEMPLATE = regex.compile(
+    r"""(?x)\{\{\s*[\w.$|:'"()\[\]\ -]+\s*\}\} | \$\{[\w.:?!\#%/+=-]+\} | \{%[\w\s.|:'"()-]+%\}
+    | %\([\w.-]+\)[sd] | <%=?[\w\s.@:'"()\[\]-]+%> | \#\{[\w.@:\[\]'"()]+\}
+    | \{gen: | \{secret\}                                     # keyguard's own example templates"""
+)
+
+
+def _salt_like(value: str) -> bool:
+    punctuation = sum(1 for ch in value if not ch.isalnum() and ch not in "{}")
+    return len(value) >= 32 and punctuation * 5 >= len(value)
 
 
 def is_template(c: Candidate) -> bool:
-    return bool(_TEMPLATE.search(c.secret))
+    if not _TEMPLATE.search(c.secret):
+        return False
+    return not _salt_like(c.secret) or bool(_STRICT_TEMPLATE.search(c.secret))
 
 
 _ARN = regex.compile(r"arn:aws[\w-]*:[\w-]+:[\w-]*:\d*:[^\s\"'`,;]+")
@@ -236,7 +294,9 @@ def is_low_diversity(c: Candidate) -> bool:
         return len(set(core)) <= 2
     if len(set(core)) <= 3:
         return True
-    if _has_sequence(core.lower(), 6):  # 123456, abcdef: typed, not generated
+    # 123456, abcdef: typed, not generated; in a long random token a run of six happens by
+    # chance (CCIPAT_..._d613093456789f), so there it must be a fifth of the value
+    if _has_sequence(core.lower(), max(6, len(core) // 5)):
         return True
     # long runs of one character make a value that is mostly padding
     return shannon(core) < 1.5
@@ -357,10 +417,12 @@ _WORD_CHUNK = regex.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
 def _looks_random(value: str) -> bool:
-    """Words of one or two characters make up much of it (hRxvcuE5Pgx...), unlike code names."""
+    """Words of one or two characters make up much of it (hRxvcuE5Pgx...), unlike code names.
+    Without a digit only where an operator joins it (BiFcCIhQbEbo+icpyoMLw is base64, not
+    prefix+name): a code name alone may be all short words (getXYZ)."""
     if not (any(ch.isupper() for ch in value) and any(ch.islower() for ch in value)):
         return False
-    if not any(ch.isdigit() for ch in value):
+    if not any(ch.isdigit() for ch in value) and not any(ch in "+/" for ch in value):
         return False
     chunks = _WORD_CHUNK.findall(value)
     total = sum(len(chunk) for chunk in chunks)

@@ -74,8 +74,21 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
             cand("replace-with-64-random-chars"),
             cand("generate-one-with-openssl-rand"),
             cand("please-change-this-secret"),
+            cand("AKIAXXXXXXXXXXXXXXXX"),
+            cand("dt0c01.ABC123..."),
+            cand("pypi-AgEIcHlwaS5vcmc", line="TWINE_PASSWORD=pypi-AgEIcHlwaS5vcmc<rest-of-token>"),
+            cand("DUMMY-KEY"),
+            cand("ChangeMe2024"),
         ],
-        [cand(TOKEN), cand(PASSWORD)],
+        # filler and words inside random tokens happen by chance: a real key is not missed
+        [
+            cand(TOKEN),
+            cand(PASSWORD),
+            cand("dt0c01.KMXXXX5HBPMIWWFFXX656Q04." + _token(64).upper()),
+            cand("k7t3wy*l@)90afmqmwftp27v_i=6-338qjq***dm)at1y+@ep)"),
+            cand("jkzPcnECacWsrdUMmYeOpgiwHUnVVOoX"),
+            cand(_token(28) + "+fOo/" + _token(40)),
+        ],
     ),
     "template": (
         [
@@ -87,8 +100,18 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
             cand("$HTTPD_PROTO://user:pw@$HOST"),
             cand("%DB_PASSWORD%"),
             cand("@@GROQ_API_KEY@@"),
+            cand("{encoding}-{bom!r}"),
+            cand("{{gen:[A-Z][a-z]{5}[0-9]{4}[!#%]}}"),
         ],
-        [cand(TOKEN), cand(PASSWORD), cand("$2b$12$" + _token(53))],
+        # WordPress and Django salts hold braces by chance
+        [
+            cand(TOKEN),
+            cand(PASSWORD),
+            cand("$2b$12$" + _token(53)),
+            cand("|!}Pjp4?<?1R-B+~DyjX<^!IBIv1!~dBQ^BJ#{zl4-6xXUXJ^)%Q~}R=-iv4m^2C"),
+            cand("4[h{{D5S;(t]K~Gp7lyLTo4;^P}EU{O.uL={v3x,l)ox+(=RP?)}f()N;g[+0xd{"),
+            cand("P@y*tG*TfT7~0iN%D}}+fIk02eoWx^=Q;Qug}%#vJKSq72T1rwe4V,,(Y^_kQO+p"),
+        ],
     ),
     "reference": (
         [
@@ -232,6 +255,9 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
             cand(TOKEN),
             cand(PASSWORD),
             cand("Copper-Lantern-47!"),
+            cand("Lznfqjavd-SUNO1C"),
+            cand("Igglmjv^GwmA"),
+            cand("BiFcCIhQbEbo+icpyoMLw"),
             cand("MKs." + "h" + _token(16)),
             cand("Q." + "p" + _token(20, _ALNUM + "_-")),
         ],
@@ -257,6 +283,9 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
             cand(TOKEN),
             cand(PASSWORD),
             cand("Copper-Lantern-47!"),
+            cand("Lznfqjavd-SUNO1C"),
+            cand("Igglmjv^GwmA"),
+            cand("BiFcCIhQbEbo+icpyoMLw"),
             cand("Tr0ub4dor&3x!"),
             cand(_b64("alice:" + PASSWORD)),
         ],

@@ -382,9 +382,9 @@ def test_refuses_to_overwrite_unless_forced(
         ('{"schema": "keyguard.report/1", "scan": {}, "findings": []}', "keyguard.report/1"),
         ('{"version": "2.1.0", "runs": []}', "not a keyguard JSON report"),
         ('{"rule_id": "github.pat"}\n{"rule_id": "github.pat"}\n', "invalid JSON"),
-        ('{"schema": "keyguard.report/2", "scan": {}}', "`findings` is missing"),
+        ('{"schema": "keyguard.report/3", "scan": {}}', "`findings` is missing"),
         (
-            '{"schema": "keyguard.report/2", "scan": {}, "findings": [{"rule_id": "github.pat",'
+            '{"schema": "keyguard.report/3", "scan": {}, "findings": [{"rule_id": "github.pat",'
             ' "path": "a", "line": 1, "commit": null, "preview": "ghp_…(40)"}]}',
             "finding #1: `secret_hash`",
         ),
