@@ -242,11 +242,14 @@ def _patterns(raw: object, where: str) -> Iterable[regex.Pattern[str]]:
         raise ConfigError(f"{where}: must be a list of regular expressions")
     if len(raw) > MAX_LIST:  # each runs over every finding
         raise ConfigError(f"{where}: {len(raw)} patterns; at most {MAX_LIST}")
-    for text in raw:
+    for number, text in enumerate(raw, 1):
         try:
             yield regex.compile(text)
         except (regex.error, OverflowError, RecursionError, ValueError) as exc:
-            raise ConfigError(f"{where}: {text!r} does not compile: {exc}") from None
+            # A value pattern often spells out the value it allows (a test key, a known
+            # secret): an error message in a CI log shows its position, not the pattern.
+            shown = f"pattern #{number}" if where.endswith("values") else repr(text)
+            raise ConfigError(f"{where}: {shown} does not compile: {exc}") from None
 
 
 def parse_size(raw: object, source: str) -> int:
