@@ -232,9 +232,15 @@ def _salt_like(value: str) -> bool:
 
 
 def is_template(c: Candidate) -> bool:
-    if not _TEMPLATE.search(c.secret):
+    found = [m.group() for m in _TEMPLATE.finditer(c.secret)]
+    if not found:
         return False
-    return not _salt_like(c.secret) or bool(_STRICT_TEMPLATE.search(c.secret))
+    if not _salt_like(c.secret):
+        return True
+    # in a salt only braces can be chance: $HTTPD_PROTO://... is still a template
+    return any("{" not in t and "}" not in t for t in found) or bool(
+        _STRICT_TEMPLATE.search(c.secret)
+    )
 
 
 _ARN = regex.compile(r"arn:aws[\w-]*:[\w-]+:[\w-]*:\d*:[^\s\"'`,;]+")

@@ -402,8 +402,7 @@ def emit(report: Report, output_format: str, output: Path | None, show_secrets: 
     color = output_format == "text" and output is None and use_color(sys.stdout)
     text = render(report, output_format, RenderOptions(show_secrets, color))
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        _to_stdout(text, report)
         return
     try:
         # A report that holds secret values is its owner's alone (mode 0600).
@@ -412,6 +411,30 @@ def emit(report: Report, output_format: str, output: Path | None, show_secrets: 
         # Written or not, what the scan found reaches the user: a failed write is never a
         # silent loss of findings.
         print(summary_line(report), file=sys.stderr)
+
+
+def _to_stdout(text: str, report: Report) -> None:
+    from keyguard.report.text import summary_line
+
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()  # the reader stopped early (`| head`): its choice, not an error
+    except OSError as exc:  # a full disk behind `> report.json`
+        _silence_stdout()
+        print(summary_line(report), file=sys.stderr)
+        raise UsageError(
+            f"cannot write the report to standard output: {exc.strerror or exc}"
+        ) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what is still buffered
+    cannot fail again on the way out."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 # What a hook blocks on: credentials and keys. Hygiene findings (a setting such as

@@ -102,6 +102,8 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
             cand("@@GROQ_API_KEY@@"),
             cand("{encoding}-{bom!r}"),
             cand("{{gen:[A-Z][a-z]{5}[0-9]{4}[!#%]}}"),
+            # long and full of punctuation like a salt, but a shell expansion (git's t/lib-httpd.sh)
+            cand("$HTTPD_PROTO://user%40host:pass%40host@$HTTPD_DEST"),
         ],
         # WordPress and Django salts hold braces by chance
         [

@@ -201,6 +201,40 @@ def test_a_full_device_is_exit_2(project: Path, capsys: pytest.CaptureFixture[st
     assert "1 finding (1 secret)" in err
 
 
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_full_disk_behind_stdout_is_exit_2(project: Path, fmt: str) -> None:
+    """`keyguard scan > report.json` on a full disk: a clear error, the summary, no traceback."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "keyguard", "scan", str(project), "--no-config", "-f", fmt],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            check=False,
+        )
+    err = done.stderr.decode()
+    assert done.returncode == 2, err
+    assert "cannot write the report to standard output" in err and "Traceback" not in err
+    assert "1 finding (1 secret)" in err
+
+
+def test_a_reader_that_stops_early_is_no_error(tmp_path: Path) -> None:
+    """`keyguard scan | head -1`: the pipe closes under the report; keyguard ends quietly."""
+    many = tmp_path / "many.env"  # a report far larger than a pipe's buffer
+    many.write_text("".join(f"T{i}={token(1000 + i)}\n" for i in range(1500)), encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "keyguard", "scan", str(many), "--no-config", "-f", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(1)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) in (0, 1), err
+    assert "Traceback" not in err and "internal error" not in err
+
+
 @pytest.fixture
 def umask_022() -> Iterator[None]:
     old = os.umask(0o022)
