@@ -482,3 +482,12 @@ def test_non_utf8_paths_are_kept_byte_exact(git_repo: Callable[..., GitRepo]) ->
     done = keyguard("scan", ".", "--no-config", "-f", "jsonl", cwd=repo.path)
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert {base64.b64decode(r["path_bytes"]) for r in rows if "path_bytes" in r} == {NON_UTF8}
+    for command in ("scan", "history"):
+        sarif = keyguard(command, ".", "--no-config", "-f", "sarif", cwd=repo.path)
+        results = json.loads(sarif.stdout)["runs"][0]["results"]
+        exact = {
+            base64.b64decode(r["properties"]["path_bytes"])
+            for r in results
+            if "path_bytes" in r["properties"]
+        }
+        assert exact == {NON_UTF8}, command

@@ -136,7 +136,8 @@ def _commit(repo: Path, rev: str, what: str) -> str:
 def config_at(repo: Path, rev: str, folder: Path) -> Path | None:
     """The configuration file as it was at `rev`, copied out of git (None if there was none)."""
     for name in CONFIG_FILES:
-        shown = git.run_git(repo, "show", f"{rev}:{name}", check=False)
+        # cat-file, not show: `show rev:path` may run the repository's textconv driver
+        shown = git.run_git(repo, "cat-file", "blob", f"{rev}:{name}", check=False)
         if not shown:
             continue
         if name == "pyproject.toml" and b"[tool.keyguard" not in shown:
@@ -149,7 +150,7 @@ def config_at(repo: Path, rev: str, folder: Path) -> Path | None:
 
 def baseline_at(repo: Path, rev: str, folder: Path) -> Path | None:
     """The baseline as it was at `rev` (None if there was none)."""
-    shown = git.run_git(repo, "show", f"{rev}:{DEFAULT_BASELINE}", check=False)
+    shown = git.run_git(repo, "cat-file", "blob", f"{rev}:{DEFAULT_BASELINE}", check=False)
     if not shown:
         return None
     target = folder / DEFAULT_BASELINE

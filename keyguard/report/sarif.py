@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from keyguard import __version__
 from keyguard.model import Finding, normalise_path
-from keyguard.report.model import Report
+from keyguard.report.model import Report, path_bytes
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 # GitHub reads `security-severity` (0-10): over 9 critical, 7-8.9 high, 4-6.9 medium, else low.
@@ -39,7 +39,9 @@ def format_sarif(report: Report, show_secrets: bool = False) -> str:
     for finding in report.findings:
         place = location_hash(finding)
         seen[place] += 1
-        results.append(_result(finding, index[finding.rule_id], f"{place}:{seen[place]}"))
+        result = _result(finding, index[finding.rule_id], f"{place}:{seen[place]}")
+        result["properties"].update(path_bytes(finding.path, report.raw_paths))
+        results.append(result)
     run: dict[str, Any] = {
         "tool": {
             "driver": {
