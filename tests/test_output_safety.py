@@ -491,3 +491,30 @@ def test_non_utf8_paths_are_kept_byte_exact(git_repo: Callable[..., GitRepo]) ->
             if "path_bytes" in r["properties"]
         }
         assert exact == {NON_UTF8}, command
+
+
+def test_non_utf8_paths_are_kept_byte_exact_by_the_hooks(git_repo: Callable[..., GitRepo]) -> None:
+    repo = git_repo()
+    repo.write("README", "hello\n")
+    base = repo.commit("base")
+    (repo.path / os.fsdecode(NON_UTF8)).write_text(f"GITHUB_TOKEN={token(40)}\n", encoding="utf-8")
+    repo.git("add", "-A")
+    staged = keyguard("staged", "--no-config", "-f", "json", cwd=repo.path, env=repo.env)
+    (odd,) = _json(staged)["findings"]  # type: ignore[misc]
+    assert base64.b64decode(odd["path_bytes"]) == NON_UTF8
+    sha = repo.commit("odd name")
+    pushed = keyguard(
+        "pre-push",
+        "origin",
+        "url",
+        "--no-config",
+        "-f",
+        "json",
+        cwd=repo.path,
+        env=repo.env,
+        stdin=f"refs/heads/main {sha} refs/heads/main {base}\n",
+    )
+    found = _json(pushed)["findings"]
+    assert isinstance(found, list)
+    (odd,) = [f for f in found if f["category"] == "secret"]  # not the overdue-rotation note
+    assert base64.b64decode(odd["path_bytes"]) == NON_UTF8

@@ -78,7 +78,15 @@ def run_pre_push(
     from keyguard.history import AuditOptions, audit
     from keyguard.hooks.updates import refs_by_commit
     from keyguard.report.hook import rejection_lines
-    from keyguard.run import blocking, emit, exit_code, finish, make_report, prepare
+    from keyguard.run import (
+        blocking,
+        emit,
+        exit_code,
+        finish,
+        history_raw_paths,
+        make_report,
+        prepare,
+    )
 
     if not git.is_repository(repo):
         raise UsageError(f"{repo}: not a git repository")
@@ -110,6 +118,7 @@ def run_pre_push(
         stats,
         ready,
         extra={"commits": stats.commits, "blobs": stats.files, "notes": list(stats.notes)},
+        raw_paths=history_raw_paths(repo, findings),
     )
     if output_format == "text" and output is None:
         for note in stats.notes:

@@ -26,6 +26,7 @@ from keyguard.sources import git
 class StagedScan:
     findings: list[Finding]
     stats: Stats = field(default_factory=Stats)
+    raw_paths: dict[str, bytes] = field(default_factory=dict)  # reported path -> git's bytes
 
 
 def work_tree_root(repo: Path) -> Path:
@@ -137,7 +138,17 @@ def scan_staged(
     stats.add(added.stats)
     stats.errors.extend(before.stats.errors)
     stats.seconds = added.stats.seconds + before.stats.seconds
-    return StagedScan(findings, stats)
+    # A name that is not UTF-8 is reported readably; JSON keeps its bytes too (path_bytes).
+    raw = {c.path: c.raw_path for c in changes if c.raw_path and not _is_utf8(c.raw_path)}
+    return StagedScan(findings, stats, raw)
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def run_staged(
@@ -172,6 +183,7 @@ def run_staged(
         finish(scanned.findings, ready),
         scanned.stats,
         ready,
+        raw_paths=scanned.raw_paths,
     )
     emit(report, output_format, output, show_secrets)
     if blocking(report.findings) and output_format == "text":
