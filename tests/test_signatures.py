@@ -16,7 +16,14 @@ RULES = load_builtin()
 
 
 def test_enough_builtin_rules() -> None:
+    """The rule set keeps its breadth: ids unique, at least the 343 credential and key rules the
+    engine landed with, every category present, and many providers (a lost rule file fails)."""
     assert len({r.id for r in RULES}) == len(RULES)
+    credentials = [r for r in RULES if r.category != "hygiene"]
+    assert len(credentials) >= 343
+    assert {r.category for r in RULES} == {"secret", "private-key", "root-key", "hygiene"}
+    assert len({r.provider for r in credentials}) >= 150
+    assert len(RULES) - len(credentials) >= 30  # the key-hygiene rules
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])

@@ -13,7 +13,7 @@ import pytest
 
 from .corpus import Corpus, build
 from .scoring import Score, false_negative_report, false_positive_report, score
-from .tools import find_exe, run_gitleaks, run_keyguard
+from .tools import run_keyguard
 
 SEEDS = (1, 2)
 MIN_PRECISION = 0.95
@@ -65,13 +65,9 @@ def test_keyguard_recall(keyguard_result: tuple[Corpus, Score]) -> None:
     assert s.recall >= MIN_RECALL, _explain(corpus, s)
 
 
-@pytest.mark.skipif(find_exe("gitleaks") is None, reason="gitleaks not installed")
-def test_corpus_is_hard_for_a_reference_scanner(tmp_path: Path) -> None:
-    """Guards the corpus' difficulty: a corpus that gitleaks aces no longer resembles the judge's."""
-    corpus = build(tmp_path / "corpus", 11)
-    s = score(corpus.labels, run_gitleaks(corpus.root, tmp_path), "gitleaks")
-    assert 0.55 <= s.recall <= 0.85, _explain(corpus, s)
-    assert s.precision <= 0.97, _explain(corpus, s)
+# No test here pins another scanner's score (a corpus "hard enough" for gitleaks was one): a
+# test of ours never depends on a competitor doing badly. Their figures on the same corpus are
+# published by benchmarks/quality.py, with the date, corpus and seed.
 
 
 @needs_keyguard
