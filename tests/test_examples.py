@@ -55,10 +55,9 @@ def test_builtin_generators_match_their_expression_and_validator(rule: Rule) -> 
         if rule.validator is None:
             assert regex.fullmatch(as_regex(rule.generate), value), value
         else:
-            assert VALIDATORS[rule.validator].check(value) or rule.validator in (
-                "pypi-macaroon",
-                "pem-der",
-            )
+            # every validator, the macaroon and DER ones too: a generator whose values its own
+            # checksum rejects would test the low-confidence path, not the rule
+            assert VALIDATORS[rule.validator].check(value), (rule.id, value[:12])
 
 
 def test_repetitions_draw_fresh_choices() -> None:
