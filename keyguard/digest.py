@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +111,14 @@ def current() -> DigestKey:
     key = _from_file(path)
     if key is not None:
         return DigestKey(key, str(path))
+    if os.path.lexists(path):
+        # Never silently: the user's digests stop matching earlier reports and caches.
+        print(
+            f"keyguard: warning: {path} is not a private key file (another owner, readable by "
+            "others, or not 64+ hex digits): ignored; this run's digests are its own "
+            f"(chmod 600 it, or set {ENV})",
+            file=sys.stderr,
+        )
     return DigestKey(secrets.token_bytes(32), "this process")
 
 

@@ -181,7 +181,7 @@ _IDENTIFIER = regex.compile(
 # A run of filler stands for the value (AKIAXXXXXXXXXXXXXXXX, sk-****, dt0c01.ABC123...) when it
 # opens or ends the value, is long, or is much of it; inside a random token it happens by chance
 # (four X in an 88-character token, *** in a Django key drawn from "...%^&*(-_=+)").
-_X_RUN = regex.compile(r"x{4,}|X{4,}|\*{3,}|\.{3,}|\#{4,}|_{4,}|-{5,}")
+_FILLER_RUN = regex.compile(r"x{4,}|X{4,}|\*{3,}|\.{3,}|\#{4,}|_{4,}|-{5,}")
 
 
 # A placeholder word is written in one case (dummy, DUMMY, Dummy, changeMe): in a random
@@ -213,7 +213,7 @@ def is_placeholder(c: Candidate) -> bool:
         or m.end() == len(value)
         or len(m.group()) >= 8
         or len(m.group()) * 4 >= len(value)
-        for m in _X_RUN.finditer(value)
+        for m in _FILLER_RUN.finditer(value)
     )
 
 

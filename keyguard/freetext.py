@@ -22,9 +22,9 @@ def redact_text(text: str, compiled: CompiledRuleset) -> str:
     ]
     if not found:
         return text
-    starts = [0]
-    for line in text.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
+    starts = [0]  # where each line starts; lines end at "\n" only, as the engine counts them
+    for line in text.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
     spans = []
     for f in found:
         # Where the finding is (an encoded value's run for a decoded secret), in characters.

@@ -101,6 +101,15 @@ def secret_hash(secret: str) -> str:
     return secret_digest(secret)
 
 
+def is_utf8(raw: bytes) -> bool:
+    """Whether a name's bytes are UTF-8 (else reports keep them in `path_bytes`)."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def normalise_path(path: str) -> str:
     path = path.replace("\\", "/")
     while path.startswith("./"):

@@ -18,7 +18,7 @@ from keyguard.driver import BlobStore, SkipPolicy, Stats, default_jobs, scan_blo
 from keyguard.engine import CompiledRuleset, compile_ruleset
 from keyguard.errors import ConfigError, ExitCode, UsageError
 from keyguard.hygiene import ASSESSMENTS, assess
-from keyguard.model import Blob, Finding
+from keyguard.model import Blob, Finding, is_utf8
 from keyguard.remediation import Catalogue, Playbook
 from keyguard.report import RenderOptions, Report, render
 from keyguard.report.model import printable
@@ -305,14 +305,6 @@ def history_raw_paths(repo: Path, findings: Sequence[Finding]) -> dict[str, byte
         if not is_utf8(raw) and git.tree_entry(repo, commit.sha, raw) is not None:
             found[finding.path] = raw
     return found
-
-
-def is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 @contextlib.contextmanager

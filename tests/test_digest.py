@@ -96,7 +96,9 @@ def test_a_key_file_others_can_read_is_not_used(tmp_path: Path) -> None:
     key_file.chmod(0o644)
     env = _env(tmp_path, None)
     one = _finding(_keyguard("scan", str(root), "-f", "json", env=env))
-    two = _finding(_keyguard("scan", str(root), "-f", "json", env=env))
+    done = _keyguard("scan", str(root), "-f", "json", env=env)
+    assert "digest.key is not a private key file" in done.stderr  # said, not silent
+    two = _finding(done)
     # a key for each process instead: digests that compare with nothing
     assert one["digest_key"] != two["digest_key"]
     published = hmac.new(bytes.fromhex("ab" * 32), b"keyguard digest key id", "sha256")

@@ -148,9 +148,7 @@ def run_pre_receive(
     chosen = settings(repo, flags)
     updates = parse_receive(stdin)
     deadline = started + chosen.time_budget
-    log = _OverrunLog(
-        chosen.bypass_log or git.common_dir(repo) / "keyguard" / "bypass.log", updates, env
-    )
+    log = _OverrunLog(_log_path(repo, chosen), updates, env)
     watchdog = _Watchdog(deadline + WATCHDOG_GRACE, chosen, say, log)
     try:
         ready = prepare(
@@ -233,21 +231,36 @@ class _OverrunLog:
     env: Mapping[str, str]
 
     def write(self, budget: float) -> str:
-        user = self.env.get("GL_USERNAME") or self.env.get("REMOTE_USER") or self.env.get("USER")
-        entry = {
-            "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "user": user or "unknown",
-            "event": "overrun-pass",
-            "budget_seconds": budget,
-            "refs": [{"ref": u.ref, "old": u.old, "new": u.new} for u in self.updates],
-        }
+        entry = {**_log_entry(self.updates, self.env), "event": "overrun-pass"}
+        entry["budget_seconds"] = budget
         try:
-            self.where.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.where, "a", encoding="utf-8") as out:
-                out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            _append_log(self.where, entry)
         except OSError as exc:
             return f"; NOT logged ({self.where}: {exc.strerror or exc})"
         return f"; logged to {self.where}"
+
+
+def _log_path(repo: Path, chosen: ReceiveSettings) -> Path:
+    return chosen.bypass_log or git.common_dir(repo) / "keyguard" / "bypass.log"
+
+
+def _pusher(env: Mapping[str, str]) -> str:
+    return env.get("GL_USERNAME") or env.get("REMOTE_USER") or env.get("USER") or "unknown"
+
+
+def _log_entry(updates: Sequence[RefUpdate], env: Mapping[str, str]) -> dict[str, object]:
+    return {
+        "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "user": _pusher(env),
+        "refs": [{"ref": u.ref, "old": u.old, "new": u.new} for u in updates],
+    }
+
+
+def _append_log(where: Path, entry: Mapping[str, object]) -> None:
+    """One JSON line appended to the server's bypass log (bypasses and unscanned pushes)."""
+    where.parent.mkdir(parents=True, exist_ok=True)
+    with open(where, "a", encoding="utf-8") as out:
+        out.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
 
 def _overrun(chosen: ReceiveSettings, say: Say, log: _OverrunLog | None = None) -> int:
@@ -296,12 +309,10 @@ def _log_bypass(
     env: Mapping[str, str],
     say: Say,
 ) -> None:
-    user = env.get("GL_USERNAME") or env.get("REMOTE_USER") or env.get("USER") or "unknown"
-    where = chosen.bypass_log or git.common_dir(repo) / "keyguard" / "bypass.log"
+    user = _pusher(env)
+    where = _log_path(repo, chosen)
     entry = {
-        "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "user": user,
-        "refs": [{"ref": u.ref, "old": u.old, "new": u.new} for u in updates],
+        **_log_entry(updates, env),
         "findings": [
             {
                 "rule_id": f.rule_id,
@@ -315,9 +326,7 @@ def _log_bypass(
         ],
     }
     try:
-        where.parent.mkdir(parents=True, exist_ok=True)
-        with open(where, "a", encoding="utf-8") as log:
-            log.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        _append_log(where, entry)
     except OSError as exc:
         # The log is the condition of a bypass: without it, the push is scanned as usual.
         raise ConfigError(f"{where}: cannot write the bypass log: {exc.strerror or exc}") from None

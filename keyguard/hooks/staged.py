@@ -18,7 +18,7 @@ from keyguard.driver import SkipPolicy, Stats, scan_blobs
 from keyguard.engine import CompiledRuleset
 from keyguard.errors import UsageError
 from keyguard.history.events import Known, find_events
-from keyguard.model import Blob, Finding, Skip
+from keyguard.model import Blob, Finding, Skip, is_utf8
 from keyguard.sources import git
 
 
@@ -139,16 +139,8 @@ def scan_staged(
     stats.errors.extend(before.stats.errors)
     stats.seconds = added.stats.seconds + before.stats.seconds
     # A name that is not UTF-8 is reported readably; JSON keeps its bytes too (path_bytes).
-    raw = {c.path: c.raw_path for c in changes if c.raw_path and not _is_utf8(c.raw_path)}
+    raw = {c.path: c.raw_path for c in changes if c.raw_path and not is_utf8(c.raw_path)}
     return StagedScan(findings, stats, raw)
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def run_staged(

@@ -321,6 +321,19 @@ def _widen_pipe(stream: object) -> None:
         pass  # not Linux, or the limit is lower: the default pipe still works
 
 
+def cat_file_batch(repo: Path, bufsize: int = -1) -> subprocess.Popen[bytes]:
+    """One `git cat-file --batch` process (with the safety options), ids in, objects out; its
+    errors are ours to report per object, so git's stderr is dropped."""
+    return subprocess.Popen(
+        command(repo, "cat-file", "--batch"),
+        env=environment(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        bufsize=bufsize,
+    )
+
+
 class BlobReader:
     """Streams blob contents for a list of ids through one `git cat-file --batch` process.
 
@@ -334,14 +347,7 @@ class BlobReader:
         self._start(0)
 
     def _start(self, offset: int) -> None:
-        self._proc = subprocess.Popen(
-            command(self._repo, "cat-file", "--batch"),
-            env=environment(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            bufsize=1 << 20,
-        )
+        self._proc = cat_file_batch(self._repo, bufsize=1 << 20)
         _widen_pipe(self._proc.stdout)
         # Feed ids from a thread so git never blocks on a full stdout while we block on stdin.
         self._feeder = threading.Thread(target=self._feed, args=(offset,), daemon=True)
@@ -408,13 +414,7 @@ class ObjectReader:
         if not is_object_id(sha):
             return None
         if self._proc is None:
-            self._proc = subprocess.Popen(
-                command(self._repo, "cat-file", "--batch"),
-                env=environment(),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
+            self._proc = cat_file_batch(self._repo)
         stdin, stdout = self._proc.stdin, self._proc.stdout
         assert stdin is not None and stdout is not None
         try:
