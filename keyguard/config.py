@@ -119,7 +119,8 @@ def _allowlists(cfg: Config) -> Iterator[tuple[str, regex.Pattern[str]]]:
     tables += [(f"[allow.rules.{rule_id!r}]", a) for rule_id, a in cfg.allow_by_rule.items()]
     for where, allow in tables:
         yield from ((f"{where} paths", p) for p in allow.paths)
-        yield from ((f"{where} values", v) for v in allow.values)
+        # a value pattern may spell out the value it allows: named by position, never quoted
+        yield from ((f"{where} values pattern #{n}", v) for n, v in enumerate(allow.values, 1))
 
 
 def repository_root(folder: Path) -> Path:

@@ -9,12 +9,12 @@ for a file is cached by its content digest: a rule file that has not changed is 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
 import regex
 
+from keyguard.digest import keyed
 from keyguard.errors import ConfigError
 from keyguard.signatures import Rule
 
@@ -99,7 +99,8 @@ def vet(
 
     if not rules and not allowlists:
         return
-    digest = hashlib.sha256(f"{__version__}\0{_PROBE_VERSION}\0".encode() + content).hexdigest()
+    # Keyed: the content may hold allowlisted values, and the digest is a cache file's name.
+    digest = keyed(f"{__version__}\0{_PROBE_VERSION}\0" + content.decode("utf-8", "replace"))
     name = f"safe-{digest[:32]}.json"
     if cache.load_json(name) == {"safe": digest}:
         return
@@ -114,8 +115,8 @@ def vet(
         # Allowlists run over every finding's path and value, without a timeout.
         found = _probe(pattern, [f + "!" for f in FILLERS])
         if found is not None:
+            shown = where if "values pattern #" in where else f"{where} {pattern.pattern!r}"
             raise ConfigError(
-                f"{source}: {where} {pattern.pattern!r} backtracks catastrophically "
-                f"({_sample(found)}); refused"
+                f"{source}: {shown} backtracks catastrophically ({_sample(found)}); refused"
             )
     cache.store_json(name, {"safe": digest})
