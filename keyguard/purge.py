@@ -28,6 +28,7 @@ from typing import Any
 from keyguard import digest
 from keyguard.engine import CompiledRuleset, scan
 from keyguard.errors import ExitCode, UsageError
+from keyguard.history.messages import is_message_path
 from keyguard.model import Blob, Finding, secret_hash
 from keyguard.report.model import SCHEMA, printable
 from keyguard.sources import git
@@ -268,6 +269,13 @@ class _Reader:
 
     def _contents(self, leak: Leak) -> Iterator[tuple[bytes | None, str]]:
         """(content, where) candidates in order; content None when `where` says why not."""
+        if leak.commit is not None and is_message_path(leak.path):
+            # A commit's (or tag's) message: the object itself holds it.
+            if not git.object_exists(self._repo, leak.commit):
+                yield None, f"{leak.commit[:12]} is not in {self._repo} (rewritten or pruned?)"
+            else:
+                yield self._read(leak.commit), f"the message of {leak.commit[:12]}"
+            return
         if leak.commit is not None:
             yield self._at_commit(leak.commit, leak.path)
             return
@@ -392,6 +400,9 @@ class Plan:
 def format_plan(plan: Plan) -> str:
     file = shlex.quote(str(plan.output))
     also = " and the report (--show-secrets: it holds them too)" if plan.report_has_secrets else ""
+    # Values in commit or tag messages: filter-repo rewrites messages with the same file.
+    in_messages = any(is_message_path(leak.path) for leak in plan.leaks)
+    messages = f" --replace-message {file}" if in_messages else ""
     lines = [
         f"keyguard purge-plan: wrote {printable(str(plan.output))} (mode 0600): "
         f"{len(plan.literals)} replacements for {plan.values} leaked values.",
@@ -420,7 +431,7 @@ def format_plan(plan: Plan) -> str:
         f"     cd {shlex.quote(plan.clone)}",
         "3. Replace every value in every commit (git filter-repo 2.47 or later; with an older one "
         "leave out --sensitive-data-removal, and re-add the origin remote it removes):",
-        f"     git filter-repo --sensitive-data-removal --replace-text {file}",
+        f"     git filter-repo --sensitive-data-removal --replace-text {file}{messages}",
         f"   Each value becomes {plan.replacement}. Note the first changed commits it prints.",
         "4. Check that nothing is left (exit code 0 when clean; a mirror has no work tree, so "
         "pass your .keyguard.toml with --config if the repository has one). If something is "

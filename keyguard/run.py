@@ -256,7 +256,12 @@ def history_report(request: HistoryRequest) -> Report:
         finished,
         stats,
         ready,
-        extra={"commits": stats.commits, "blobs": stats.files, "notes": list(stats.notes)},
+        extra={
+            "commits": stats.commits,
+            "messages": stats.messages,
+            "blobs": stats.files,
+            "notes": list(stats.notes),
+        },
         raw_paths=history_raw_paths(request.repo, finished.findings),
     )
 

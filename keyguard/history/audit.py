@@ -24,6 +24,7 @@ from keyguard.freetext import redact_text
 from keyguard.history import cache
 from keyguard.history.attribution import attribute, secrets_in
 from keyguard.history.events import Event, Known, find_events
+from keyguard.history.messages import MessageScanner, tag_records
 from keyguard.history.plan import StartProgress, file_rule_regex, make_plan, walk
 from keyguard.model import Blob, Commit, Finding
 from keyguard.scope import AllRefs, HistoryScope
@@ -36,6 +37,7 @@ class HistoryStats(Stats):
     """A scan's statistics (`files` counts the blobs scanned) plus the commits listed."""
 
     commits: int = 0
+    messages: int = 0  # commit and tag messages scanned
 
 
 @dataclass(slots=True)
@@ -118,7 +120,11 @@ def audit(
         *find_events(
             walked.records, ctx.known, lambda parent, change: _parent_has(ctx, parent, change)
         ),
+        *walked.messages,
     ]
+    stats.messages = walked.message_count
+    if isinstance(scope, AllRefs):
+        events += _tag_events(ctx, events)
     events = _redacted_records(events, compiled)
     if options.need_values:
         events = _with_values(ctx, events)
@@ -150,6 +156,20 @@ def _cached_event(event: Event) -> cache.CachedEvent:
         [cache.store_finding(f) for f in event.findings],
         event.change.new,
     )
+
+
+def _tag_events(ctx: _Context, events: list[Event]) -> list[Event]:
+    """Annotated tags' messages (an all-refs audit reads every tag, there are few): the events
+    of tags not already among `events` (an incremental audit restores those it found before)."""
+    seen = {(e.change.new, e.change.path) for e in events}
+    scanner = MessageScanner(ctx.compiled)
+    for record, path in tag_records(ctx.repo):
+        if (record.sha, path) not in seen:
+            scanner.add(record, path)
+    found = scanner.finish()
+    ctx.stats.messages += scanner.messages
+    ctx.stats.errors.extend(scanner.errors)
+    return found
 
 
 def _parent_has(ctx: _Context, parent: str, change: git.Change) -> list[Finding]:

@@ -12,7 +12,7 @@ Three plans, chosen from the scope and the cache:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +22,8 @@ from keyguard.driver import Progress, Scanned, SkipPolicy, Stats, scan_blobs
 from keyguard.engine import CompiledRuleset
 from keyguard.errors import ScanError
 from keyguard.history.cache import HistoryCache
+from keyguard.history.events import Event
+from keyguard.history.messages import MessageScanner
 from keyguard.history.salvage import salvage
 from keyguard.model import Blob, Skip
 from keyguard.scope import AllRefs, HistoryScope
@@ -71,6 +73,8 @@ class Walked:
     submodules: set[str]
     scanned: Scanned
     planned: int  # blobs the scan set out to read
+    messages: list[Event]  # commit messages that hold secrets (history.messages)
+    message_count: int  # commit messages scanned
 
 
 def walk(
@@ -89,6 +93,7 @@ def walk(
     old secret would look like its introduction."""
     file_rule = file_rule_regex(compiled)
     store = git.GitStore(repo)
+    messages = MessageScanner(compiled)
 
     def run(blobs: list[Blob]) -> Scanned:
         step = (
@@ -113,22 +118,25 @@ def walk(
             # a path a file-format rule reads): memory does not grow with the length of history.
             with background.result() as log_file:
                 records, count, wanted, submodules = _collect(
-                    git.parse_log_file(log_file), interesting, file_rule
+                    git.parse_log_file(log_file), interesting, file_rule, messages
                 )
         except ScanError:
             rescued = _salvage(repo, plan, scanned.stats)
-            records, count, wanted, submodules = _collect(iter(rescued), interesting, file_rule)
+            messages = MessageScanner(compiled)  # what the failed log gave is listed again
+            records, count, wanted, submodules = _collect(
+                iter(rescued), interesting, file_rule, messages
+            )
         if not scanned.stopped:
             # (an object listed but unreadable is named by the scan already)
             absent = wanted - scanned.done_ids - {b.id for b in objects}
             _name_missing(sorted(absent), partial, scanned.stats)
-        return Walked(records, count, submodules, scanned, len(objects))
+        return _walked(records, count, submodules, scanned, len(objects), messages)
     stats = Stats()
     try:
         listed = list(git.parse_log(git.run_git(repo, *plan.log_args, stdin=plan.log_stdin)))
     except ScanError:
         listed = _salvage(repo, plan, stats)
-    records, count, wanted, submodules = _collect(iter(listed), None, None)
+    records, count, wanted, submodules = _collect(iter(listed), None, None, messages)
     if not plan.whole:
         wanted |= {
             c.old
@@ -146,7 +154,20 @@ def walk(
         objects = read_order(repo, need)
     scanned = run(objects)
     scanned.stats.add(stats)
-    return Walked(records, count, submodules, scanned, len(objects))
+    return _walked(records, count, submodules, scanned, len(objects), messages)
+
+
+def _walked(
+    records: list[git.CommitRecord],
+    count: int,
+    submodules: set[str],
+    scanned: Scanned,
+    planned: int,
+    messages: MessageScanner,
+) -> Walked:
+    events = messages.finish()
+    scanned.stats.errors.extend(messages.errors)
+    return Walked(records, count, submodules, scanned, planned, events, messages.messages)
 
 
 def _salvage(repo: Path, plan: Plan, stats: Stats) -> list[git.CommitRecord]:
@@ -176,9 +197,11 @@ def _collect(
     stream: Iterator[git.CommitRecord],
     interesting: set[str] | None,
     file_rule: regex.Pattern[str] | None,
+    messages: MessageScanner,
 ) -> tuple[list[git.CommitRecord], int, set[str], set[str]]:
     """(kept records, commit count, blob ids the commits introduce, submodule paths); with
-    `interesting`, only commits that touch such a blob or a file-rule path are kept."""
+    `interesting`, only commits that touch such a blob or a file-rule path are kept. Every
+    commit's message goes to `messages` as it streams past; kept records keep none."""
     kept: list[git.CommitRecord] = []
     wanted: set[str] = set()
     submodules: set[str] = set()
@@ -187,6 +210,7 @@ def _collect(
     touched = interesting or set()
     for record in stream:
         count += 1
+        messages.add(record)
         keep = keep_all
         for c in record.changes:
             if c.new_mode == git.SUBMODULE_MODE:
@@ -200,7 +224,7 @@ def _collect(
             ):
                 keep = True
         if keep:
-            kept.append(record)
+            kept.append(replace(record, message="") if record.message else record)
     return kept, count, wanted, submodules
 
 

@@ -30,6 +30,7 @@ class RawCommit:
     author: str
     date: str
     summary: str
+    message: str = ""
 
 
 @dataclass(slots=True)
@@ -56,7 +57,14 @@ def parse_commit(data: bytes) -> RawCommit | None:
     if not git.is_object_id(tree):
         return None
     subject = message.split(b"\n\n", 1)[0].strip().replace(b"\n", b" ")
-    return RawCommit(tree, tuple(parents), author, date, subject.decode("utf-8", "replace"))
+    return RawCommit(
+        tree,
+        tuple(parents),
+        author,
+        date,
+        subject.decode("utf-8", "replace"),
+        message.decode("utf-8", "replace"),
+    )
 
 
 def _person(value: bytes) -> tuple[str, str]:
@@ -229,5 +237,5 @@ def _against_empty_tree(
     )
     changes = tuple(git.parse_raw_diff(raw))
     return git.CommitRecord(
-        sha, parsed.parents, parsed.author, parsed.date, parsed.summary, changes
+        sha, parsed.parents, parsed.author, parsed.date, parsed.summary, changes, parsed.message
     )

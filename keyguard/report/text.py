@@ -102,6 +102,7 @@ def summary_line(report: Report) -> str:
     if report.kind == "history" and report.extra:
         parts[1] = (
             f"{report.extra.get('commits', 0)} commits, {report.files} new blobs,"
+            f" {report.extra.get('messages', 0)} messages,"
             f" {_size(report.bytes)} scanned in {report.seconds:.2f}s"
         )
     if report.skipped:

@@ -88,6 +88,9 @@ class CommitRecord:
     date: str
     summary: str
     changes: tuple[Change, ...]
+    # The whole message, for the message scan (history.messages); dropped once scanned, so
+    # the records a long audit keeps do not hold every message of its history.
+    message: str = ""
 
 
 def command(repo: Path, *args: str | bytes, hooks_path: bool = False) -> list[str | bytes]:
@@ -190,7 +193,7 @@ def log_command(scope: Sequence[str]) -> list[str]:
         "--diff-merges=first-parent",
         *SAFE_DIFF,
         "-z",
-        "--format=%x00%H%x00%P%x00%an%x00%aI%x00%s",
+        "--format=%x00%H%x00%P%x00%an%x00%aI%x00%s%x00%B",
         *scope,
         "--",
     ]
@@ -244,17 +247,18 @@ def parse_raw_diff(data: bytes) -> list[Change]:
 
 
 def parse_tokens(tokens: Iterator[bytes]) -> Iterator[CommitRecord]:
-    """Records from the NUL-separated tokens of `git log -z --raw --format=%x00%H%x00%P...`."""
+    """Records from the NUL-separated tokens of `git log -z --raw --format=%x00%H%x00%P...`
+    (see log_command: five header fields after the id, the message last)."""
     token = next(tokens, None)
     while token is not None:
         if not is_object_id(token):
             token = next(tokens, None)
             continue
         sha = token.decode()
-        header = [next(tokens, None) for _ in range(4)]
+        header = [next(tokens, None) for _ in range(5)]
         if any(h is None for h in header):
             return
-        parents, author, date, summary = (h or b"" for h in header)
+        parents, author, date, summary, message = (h or b"" for h in header)
         changes: list[Change] = []
         token = next(tokens, None)
         while token is not None and token.lstrip(b"\n").startswith(b":"):
@@ -270,6 +274,7 @@ def parse_tokens(tokens: Iterator[bytes]) -> Iterator[CommitRecord]:
             date.decode(),
             summary.decode("utf-8", "replace"),
             tuple(changes),
+            message.decode("utf-8", "replace"),
         )
 
 
