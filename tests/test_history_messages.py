@@ -143,6 +143,40 @@ def test_a_push_whose_commit_message_holds_a_token_is_rejected(
     assert "<commit message>" in push.stderr and token not in push.stderr
 
 
+def test_a_pushed_annotated_tag_whose_message_holds_a_token_is_rejected(
+    git_repo: Callable[..., GitRepo], tmp_path: Path, new_secret: Callable[[], str]
+) -> None:
+    token = new_secret()
+    server = tmp_path / "server.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(server)], check=True)
+    done = subprocess.run(
+        ["keyguard", "install-hook", "pre-receive", "--repo", str(server)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    work = git_repo("work")
+    work.write("a.txt", "a\n")
+    work.commit("clean")
+    work.git("remote", "add", "origin", str(server))
+    work.git("push", "-q", "origin", "HEAD:refs/heads/main")
+    # The tag points at a commit the server has: only the tag's own message is new.
+    work.git("tag", "-a", "v9", "-m", f"release\n\nsigned off with {token}")
+    push = subprocess.run(
+        ["git", "push", "origin", "refs/tags/v9"],
+        cwd=work.path,
+        env=work.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert push.returncode != 0, push.stderr
+    assert "<tag v9>" in push.stderr and token not in push.stderr
+    work.git("tag", "-a", "v10", "-m", "a clean release")
+    work.git("push", "-q", "origin", "refs/tags/v10")
+
+
 @needs_filter_repo
 def test_purge_plan_rewrites_a_leaked_message_with_filter_repo(
     capsys: pytest.CaptureFixture[str], repo: GitRepo, new_secret: Callable[[], str]

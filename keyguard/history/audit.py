@@ -24,7 +24,7 @@ from keyguard.freetext import redact_text
 from keyguard.history import cache
 from keyguard.history.attribution import attribute, secrets_in
 from keyguard.history.events import Event, Known, find_events
-from keyguard.history.messages import MessageScanner, tag_records
+from keyguard.history.messages import MessageScanner, tag_objects, tag_records
 from keyguard.history.plan import StartProgress, file_rule_regex, make_plan, walk
 from keyguard.model import Blob, Commit, Finding
 from keyguard.scope import AllRefs, HistoryScope
@@ -123,8 +123,8 @@ def audit(
         *walked.messages,
     ]
     stats.messages = walked.message_count
-    if isinstance(scope, AllRefs):
-        events += _tag_events(ctx, events)
+    tags = tag_records(repo) if isinstance(scope, AllRefs) else tag_objects(repo, scope.include)
+    events += _tag_events(ctx, events, tags)
     events = _redacted_records(events, compiled)
     if options.need_values:
         events = _with_values(ctx, events)
@@ -158,12 +158,15 @@ def _cached_event(event: Event) -> cache.CachedEvent:
     )
 
 
-def _tag_events(ctx: _Context, events: list[Event]) -> list[Event]:
-    """Annotated tags' messages (an all-refs audit reads every tag, there are few): the events
-    of tags not already among `events` (an incremental audit restores those it found before)."""
+def _tag_events(
+    ctx: _Context, events: list[Event], tags: list[tuple[git.CommitRecord, str]]
+) -> list[Event]:
+    """Annotated tags' messages (an all-refs audit reads every tag, there are few; a range or a
+    push the tags among its tips): the events of tags not already among `events` (an
+    incremental audit restores those it found before)."""
     seen = {(e.change.new, e.change.path) for e in events}
     scanner = MessageScanner(ctx.compiled)
-    for record, path in tag_records(ctx.repo):
+    for record, path in tags:
         if (record.sha, path) not in seen:
             scanner.add(record, path)
     found = scanner.finish()

@@ -12,12 +12,14 @@ once per commit, and no message outlives its batch.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from keyguard.engine import CompiledRuleset, scan
 from keyguard.errors import ScanError
 from keyguard.history.events import Event
+from keyguard.history.salvage import parse_person
 from keyguard.model import Finding
 from keyguard.sources import git
 
@@ -134,3 +136,51 @@ def tag_records(repo: Path) -> list[tuple[git.CommitRecord, str]]:
         )
         records.append((record, tag_path(git.decode_path(name))))
     return records
+
+
+_SIGNATURE = b"\n-----BEGIN PGP SIGNATURE-----"
+
+
+def tag_objects(repo: Path, shas: Sequence[str]) -> list[tuple[git.CommitRecord, str]]:
+    """The annotated tags among `shas` (a push's or a range's tips), read from their objects:
+    in a pre-receive hook the pushed tag's ref does not exist yet, but its object names it."""
+    reader = git.ObjectReader(repo)
+    out: list[tuple[git.CommitRecord, str]] = []
+    try:
+        for sha in dict.fromkeys(shas):
+            got = reader.read(sha)
+            if got is not None and got[0] == "tag":
+                parsed = parse_tag(sha, got[1])
+                if parsed is not None:
+                    out.append(parsed)
+    finally:
+        reader.close()
+    return out
+
+
+def parse_tag(sha: str, data: bytes) -> tuple[git.CommitRecord, str] | None:
+    """A raw tag object as a record (tagger, date, subject, message without its signature)."""
+    head, sep, message = data.partition(b"\n\n")
+    if not sep:
+        return None
+    name, tagger, date = b"", "", "1970-01-01T00:00:00+00:00"
+    for line in head.split(b"\n"):
+        key, _, value = line.partition(b" ")
+        if key == b"tag":
+            name = value
+        elif key == b"tagger":
+            tagger, date = parse_person(value)
+    cut = message.find(_SIGNATURE)
+    if cut >= 0:
+        message = message[: cut + 1]
+    subject = message.split(b"\n\n", 1)[0].strip().replace(b"\n", b" ")
+    record = git.CommitRecord(
+        sha,
+        (),
+        tagger,
+        date,
+        subject.decode("utf-8", "replace"),
+        (),
+        message.decode("utf-8", "replace"),
+    )
+    return record, tag_path(git.decode_path(name))

@@ -53,7 +53,7 @@ def parse_commit(data: bytes) -> RawCommit | None:
         elif key == b"parent":
             parents.append(value.decode("ascii", "replace"))
         elif key == b"author" and not author:
-            author, date = _person(value)
+            author, date = parse_person(value)
     if not git.is_object_id(tree):
         return None
     subject = message.split(b"\n\n", 1)[0].strip().replace(b"\n", b" ")
@@ -67,7 +67,7 @@ def parse_commit(data: bytes) -> RawCommit | None:
     )
 
 
-def _person(value: bytes) -> tuple[str, str]:
+def parse_person(value: bytes) -> tuple[str, str]:
     """`Name <email> 1700000000 +0100` -> (name, 2023-11-14T23:13:20+01:00)."""
     name, _, rest = value.partition(b" <")
     fields = rest.rpartition(b">")[2].split()
