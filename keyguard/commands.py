@@ -616,3 +616,97 @@ def signatures_list(
         ]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
     return ExitCode.CLEAN
+
+
+@app.command()
+def fleet(
+    repo_list: Annotated[
+        str | None,
+        typer.Argument(help="File of clone URLs or local paths, one a line ('-' reads stdin)."),
+    ] = None,
+    github_org: Annotated[
+        str | None,
+        typer.Option("--github-org", help="Also every repository of this GitHub organisation."),
+    ] = None,
+    gitlab_group: Annotated[
+        str | None,
+        typer.Option("--gitlab-group", help="Also every project of this GitLab group."),
+    ] = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option(
+            "--api-url", help="The API's base URL (GitHub Enterprise, self-hosted GitLab)."
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str,
+        typer.Option(
+            "--scheduler",
+            help="local (an embedded cluster on 127.0.0.1), sync (this process), or tcp://HOST:8786.",
+        ),
+    ] = "local",
+    workers: Annotated[
+        int, typer.Option("--workers", help="Workers of the embedded cluster (default: cores).")
+    ] = 0,
+    workdir: Annotated[
+        Path | None,
+        typer.Option("--workdir", help="Where mirrors are kept (default ~/.cache/keyguard/fleet)."),
+    ] = None,
+    audit_log: Annotated[
+        Path | None,
+        typer.Option(
+            "--audit-log",
+            help="JSONL log each result is appended to; a rerun skips what has not changed "
+            "(default: WORKDIR/audit-log.jsonl).",
+        ),
+    ] = None,
+    max_repo_size: Annotated[
+        str | None,
+        typer.Option(
+            "--max-repo-size", help="Skip repositories whose mirror grows past this (e.g. 2GB)."
+        ),
+    ] = None,
+    repo_timeout: Annotated[
+        float | None,
+        typer.Option("--repo-timeout", help="Seconds one repository's mirror and audit may take."),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option("--format", "-f", help="Report format: text, json, jsonl, sarif, html."),
+    ] = "text",
+    output: OutputOpt = None,
+    show_secrets: ShowOpt = False,
+    max_file_size: MaxSizeOpt = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Rules and allowlists for every repository (default: none; never a file from "
+            "the repositories).",
+        ),
+    ] = None,
+    matcher: MatcherOpt = "auto",
+) -> int:
+    """Audit the whole history of many repositories on a Dask cluster, and the estate's keys."""
+    from keyguard.fleet.command import FleetRequest, run_fleet
+
+    request = FleetRequest(
+        repo_list=repo_list,
+        github_org=github_org,
+        gitlab_group=gitlab_group,
+        api_url=api_url,
+        scheduler=scheduler,
+        workers=workers,
+        workdir=workdir,
+        audit_log=audit_log,
+        max_repo_size=max_repo_size,
+        repo_timeout=repo_timeout,
+        output_format=output_format,
+        output=output,
+        show_secrets=show_secrets,
+        max_file_size=max_file_size,
+        config=config,
+        matcher=matcher,
+    )
+    return run_fleet(request, sys.stdin.read)
