@@ -2,7 +2,11 @@
 """Side-by-side working-tree scan benchmark: keyguard vs gitleaks vs Kingfisher vs `cat`.
 
 For every ``--tree``, each tool runs once to warm up (page cache, rule caches) and then
-``--runs`` times round-robin. Reported per tool: median and minimum wall time, peak RSS
+``--runs`` times round-robin. Every tool is given the same files: by default a git work tree is
+first exported (``git archive HEAD | tar -x -C INPUT``, so no ``.git``: Kingfisher would
+otherwise also read the repository's object store, which gitleaks ``dir`` and keyguard skip) and
+all tools, and the floor, scan INPUT; ``--input as-is`` scans the tree itself. Next to each
+tool's time the results give the bytes it was given and the bytes it says it scanned. Reported per tool: median and minimum wall time, peak RSS
 (``ru_maxrss`` from ``os.wait4``), the number of findings in its JSON report, and its time
 relative to Kingfisher, gitleaks and the floor (``cat`` of every file, single process).
 
@@ -22,11 +26,15 @@ Example::
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shlex
 import statistics
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import benchlib as bl
@@ -38,8 +46,120 @@ STARTUP_RUNS = 10
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tree", action="append", type=Path, help="tree to scan (repeatable)")
+    parser.add_argument(
+        "--input",
+        choices=("export", "as-is"),
+        default="export",
+        help="export: scan `git archive HEAD` of a git tree, without .git, so every tool gets "
+        "the same files (default); as-is: scan the tree itself, .git included",
+    )
     bl.add_common_args(parser, timeout=1800)
     return parser.parse_args(argv)
+
+
+@dataclass(frozen=True)
+class Input:
+    """What the tools scan for one ``--tree``."""
+
+    tree: Path  # as given on the command line
+    path: Path  # what every tool is pointed at
+    how: str  # one sentence for the results
+    files: int  # regular files under ``path``, .git included
+    bytes: int
+    git_bytes: int  # of those, inside .git directories
+
+
+def measure_input(path: Path) -> tuple[int, int, int]:
+    """(files, bytes, bytes inside .git) of every regular file under ``path``."""
+    files = total = in_git = 0
+    for top, dirs, names in os.walk(path):
+        inside = ".git" in Path(top).relative_to(path).parts
+        for name in names:
+            full = os.path.join(top, name)
+            if os.path.isfile(full) and not os.path.islink(full):
+                size = os.path.getsize(full)
+                files, total = files + 1, total + size
+                in_git += size if inside else 0
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(top, d))]
+    return files, total, in_git
+
+
+def export_tree(tree: Path, dest: Path) -> None:
+    """``git -C TREE archive --format=tar HEAD | tar -x -C DEST``."""
+    dest.mkdir(parents=True)
+    archive = subprocess.Popen(
+        ["git", "-C", str(tree), "archive", "--format=tar", "HEAD"], stdout=subprocess.PIPE
+    )
+    assert archive.stdout is not None
+    extract = subprocess.run(["tar", "-x", "-C", str(dest)], stdin=archive.stdout, check=False)
+    archive.stdout.close()
+    if archive.wait() != 0 or extract.returncode != 0:
+        raise SystemExit(f"could not export {tree} with git archive")
+
+
+def prepare_input(tree: Path, scratch: Path, mode: str) -> Input:
+    if mode == "export" and (tree / ".git").exists():
+        path = scratch / f"input-{tree.name}"
+        while path.exists():  # two --tree arguments with the same name
+            path = path.with_name(path.name + "+")
+        export_tree(tree, path)
+        how = f"`git -C {tree} archive HEAD | tar -x -C INPUT` (tracked files at HEAD, no .git)"
+    elif mode == "export":
+        path, how = tree, "the tree itself (not a git work tree)"
+    else:
+        path, how = tree, "the tree itself, as is (.git included: Kingfisher reads it)"
+    files, total, in_git = measure_input(path)
+    return Input(tree, path, how, files, total, in_git)
+
+
+_SCANNED = {
+    "keyguard": re.compile(r"(?:^|, )bytes=(\d+)"),
+    "kingfisher": re.compile(r"bytes_scanned=(\d+)"),
+}
+_GITLEAKS_SCANNED = re.compile(r"scanned ~(\d+) bytes")
+
+
+def scanned_bytes(item: bl.Measurement, scratch: Path) -> int | None:
+    """The bytes a tool says it scanned (its report, or gitleaks' log of its last run)."""
+    if item.tool.name in _SCANNED:
+        m = _SCANNED[item.tool.name].search(item.facts)
+        return int(m.group(1)) if m else None
+    if item.tool.name == "gitleaks":
+        try:
+            log = (scratch / "gitleaks.stderr").read_text(errors="replace")
+        except OSError:
+            return None
+        found = _GITLEAKS_SCANNED.findall(log)
+        return int(found[-1]) if found else None
+    return None
+
+
+def given_bytes(item: bl.Measurement, given: Input) -> int:
+    """Bytes under the path the tool was given, counted as the tool walks it."""
+    if item.tool.name == "kingfisher":
+        return given.bytes  # Kingfisher also reads .git directories
+    return given.bytes - given.git_bytes  # gitleaks dir, keyguard and the floor skip .git
+
+
+def input_lines(given: Input, measurements: Sequence[bl.Measurement], scratch: Path) -> list[str]:
+    lines = [
+        f"Input: {given.how}; {given.files} files, {given.bytes / 1e6:.1f} MB"
+        + (f", of which {given.git_bytes / 1e6:.1f} MB inside .git" if given.git_bytes else "")
+        + ".",
+        "",
+        "| Tool | Median s | MB given | MB it says it scanned |",
+        "|---|---:|---:|---:|",
+    ]
+    for item in measurements:
+        if not item.ok:
+            continue
+        said = scanned_bytes(item, scratch)
+        shown = "-" if said is None else f"{said / 1e6:.1f}"
+        lines.append(
+            f"| {item.tool.name} | {item.median:.2f} | {given_bytes(item, given) / 1e6:.1f} "
+            f"| {shown} |"
+        )
+    return lines
 
 
 def floor_command(tree: Path) -> list[str]:
@@ -116,44 +236,63 @@ def startup_lines(tools: Sequence[bl.Tool], settings: bl.Settings) -> list[str]:
     return lines
 
 
-def tree_lines(tree: Path, size: bl.TreeSize, measurements: Sequence[bl.Measurement]) -> list[str]:
+def tree_lines(given: Input, measurements: Sequence[bl.Measurement], scratch: Path) -> list[str]:
+    tree = given.tree
     lines = [
         f"### Tree `{tree}`",
         "",
-        f"{size.files} files, {size.megabytes:.1f} MB (excluding .git); "
         f"git HEAD: {bl.git_head(tree)}",
         "",
         bl.results_table(measurements),
         "",
-        "Commands (OUT is a fresh temporary file per run):",
+        *input_lines(given, measurements, scratch),
+        "",
+        "Commands (OUT is a fresh temporary file per run"
+        + (", INPUT the exported tree" if given.path != tree else "")
+        + "):",
         "",
         "```",
     ]
     for item in measurements:
         if item.command:
-            lines.append(item.command)
+            command = item.command
+            if given.path != tree:
+                command = command.replace(str(given.path), "INPUT")
+            lines.append(command)
     lines += ["```", "", "Findings (rule: count, then locations; secrets never shown):", ""]
     for item in measurements:
         if item.findings is not None:
             lines.append(f"- {item.tool.name}: {len(item.findings)}")
-            lines += bl.findings_breakdown(item.findings, tree)
+            lines += bl.findings_breakdown(item.findings, given.path)
     lines += ["", "Bars:", "", *bl.speed_bars(measurements)]
-    notes = bl.notes_for(measurements) + bl.git_dir_notes(tree)
+    notes = bl.notes_for(measurements) + bl.git_dir_notes(given.path)
     return lines + (["", "Notes:", "", *notes] if notes else [])
 
 
-def run_tree(tree: Path, tools: Sequence[bl.Tool], settings: bl.Settings) -> list[str]:
-    size = bl.tree_size(tree)
-    bl.step(f"tree {tree}: {size.files} files, {size.megabytes:.1f} MB (excluding .git)")
+def run_tree(
+    tree: Path, tools: Sequence[bl.Tool], settings: bl.Settings, mode: str = "export"
+) -> list[str]:
+    given = prepare_input(tree, settings.scratch, mode)
+    bl.step(
+        f"tree {tree}: scanning {given.path} ({given.how}): {given.files} files, "
+        f"{given.bytes / 1e6:.1f} MB ({given.git_bytes / 1e6:.1f} MB inside .git)"
+    )
     fresh = [bl.Tool(t.name, t.argv, t.version, t.note) for t in tools]
-    measurements = bl.measure(fresh, worktree_plan(tree), settings)
+    measurements = bl.measure(fresh, worktree_plan(given.path), settings)
     bl.print_summary(f"results for {tree}", measurements)
     for item in measurements:
+        if item.ok:
+            said = scanned_bytes(item, settings.scratch)
+            shown = "?" if said is None else f"{said / 1e6:.1f} MB"
+            bl.step(
+                f"  {item.tool.name}: given {given_bytes(item, given) / 1e6:.1f} MB, "
+                f"says it scanned {shown}, median {item.median:.2f}s"
+            )
         if item.findings is not None:
             bl.step(f"  {item.tool.name} findings:")
-            for line in bl.findings_breakdown(item.findings, tree):
+            for line in bl.findings_breakdown(item.findings, given.path):
                 bl.step("  " + line)
-    return tree_lines(tree, size, measurements)
+    return tree_lines(given, measurements, settings.scratch)
 
 
 def render(args: argparse.Namespace, argv: Sequence[str], body: list[str]) -> str:
@@ -191,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="keyguard-bench-") as tmp:
         for tree in trees:
             settings = bl.settings_from(args, Path(tmp), tree.name, gate)
-            body += run_tree(tree.resolve(), tools, settings)
+            body += run_tree(tree.resolve(), tools, settings, args.input)
             body.append("")
         body += startup_lines(tools, bl.settings_from(args, Path(tmp), "startup", gate))
     if not args.no_write:
