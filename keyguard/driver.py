@@ -15,13 +15,17 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass, field, replace
+from itertools import chain
+from typing import TYPE_CHECKING, Protocol
 
-from keyguard import textcodec
+from keyguard import formats, textcodec
 from keyguard.engine import CompiledRuleset, scan
 from keyguard.errors import ScanError
 from keyguard.model import Blob, Finding, Skip
+
+if TYPE_CHECKING:
+    from keyguard.formats.archive import Limits
 
 BINARY_SNIFF = textcodec.SNIFF
 # Below this many bytes, forking workers (each compiling the patterns it meets) costs more than
@@ -70,6 +74,13 @@ class SkipPolicy:
         if is_binary(data):
             return "binary"
         return None
+
+    @property
+    def archive_limits(self) -> Limits:
+        """An archive member is held to the size cap of a file."""
+        from keyguard.formats.archive import Limits
+
+        return Limits(max_member=self.max_size)
 
     def skip(self, blob: Blob, reason: str) -> Skip:
         """The named skip, with the words a user who asked for this blob is told."""
@@ -178,6 +189,20 @@ def scan_one(
     blob: Blob, data: bytes, compiled: CompiledRuleset, policy: SkipPolicy, stats: Stats
 ) -> list[Finding]:
     """One blob's findings, or none if the policy skips it; either way counted in `stats`."""
+    # Archives and notebooks first: an archive is binary to the policy, and a notebook's text
+    # is inside its JSON. kind_of reads a few bytes at fixed offsets (and the path's suffix),
+    # so a tree with neither pays nothing measurable for them.
+    kind = formats.kind_of(data, blob.path) if len(data) <= policy.max_size else None
+    if kind is not None:
+        if kind == "notebook":
+            found = _scan_notebook(data, blob.path, blob.name, compiled, stats)
+        else:
+            found = _scan_archive(blob, data, compiled, policy, stats)
+        if found is not None:
+            stats.files += 1
+            stats.bytes += len(data)
+            return found
+        # Not what its first bytes promised (a broken zip, JSON that is no notebook): a file.
     reason = policy.after_read(data)
     text = textcodec.decode(data) if reason is None else None
     if text is None:
@@ -190,6 +215,64 @@ def scan_one(
     result = scan(text, blob.path, compiled)
     stats.errors.extend(f"{blob.name}: {e}" for e in result.errors)
     return result.findings
+
+
+def _scan_notebook(
+    data: bytes, path: str | None, name: str, compiled: CompiledRuleset, stats: Stats
+) -> list[Finding] | None:
+    """A notebook's findings, placed at their lines in the file and their cells; None if it is
+    not a notebook after all."""
+    from keyguard.formats import notebook  # on first use, as archive below
+
+    book = notebook.parse(data)
+    if book is None:
+        return None
+    result = scan(book.text, path, compiled)
+    stats.errors.extend(f"{name}: {e}" for e in result.errors)
+    return book.place(result.findings)
+
+
+def _scan_archive(
+    blob: Blob, data: bytes, compiled: CompiledRuleset, policy: SkipPolicy, stats: Stats
+) -> list[Finding] | None:
+    """Every member's findings, each naming its member; None if `data` is no archive after all.
+
+    A member is scanned at its own path inside the archive (a `.env` in a zip meets the `.env`
+    rules), and its findings sit at the blob's path: a history audit fills in the tree path
+    later, so `release.zip!config/.env` is joined only when reported (Finding.location).
+    """
+    # Imported on first use: tarfile and zipfile are start-up time (a hook runs on every
+    # commit) that a scan without archives need not pay.
+    from keyguard.formats import archive
+
+    items = archive.members(data, policy.archive_limits)
+    first = next(items, None)
+    if isinstance(first, archive.Passed) and not first.name and first.reason == archive.UNREADABLE:
+        return None
+    shown = "" if blob.path is None else blob.path
+    found: list[Finding] = []
+    for item in chain([first] if first is not None else [], items):
+        if isinstance(item, archive.Passed):
+            name = f"{blob.name}!{item.name}" if item.name else blob.name
+            stats.skipped.append(Skip(name, item.reason, item.detail))
+            continue
+        named = f"{blob.name}!{item.name}"
+        inner = (
+            _scan_notebook(item.data, item.path, named, compiled, stats)
+            if formats.is_notebook(item.data, item.path)
+            else None
+        )
+        if inner is None:
+            text = textcodec.decode(item.data)
+            if text is None:
+                # Named one by one, as binary files are: a jar's class files are each a skip.
+                stats.skipped.append(Skip(named, "binary", "binary content in an archive"))
+                continue
+            result = scan(text, item.path, compiled)
+            stats.errors.extend(f"{named}: {e}" for e in result.errors)
+            inner = result.findings
+        found.extend(replace(f, path=shown, member=item.name) for f in inner)
+    return found
 
 
 def _chunks(blobs: Sequence[Blob], parts: int) -> list[list[Blob]]:

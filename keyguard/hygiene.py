@@ -130,20 +130,20 @@ def _overdue(findings: Sequence[Finding], rotation_days: int) -> list[Finding]:
 def _reused(findings: Sequence[Finding]) -> list[Finding]:
     out: list[Finding] = []
     for group in _by_secret(findings).values():
-        paths = sorted({f.path for f in group})
+        paths = sorted({f.location for f in group})  # two members of one zip: two places
         if len(paths) < 2:
             continue
         places = tuple(sorted({_place(f) for f in group}))
         environments = {m.group(1).lower()[:4] for p in paths for m in _ENVIRONMENTS.finditer(p)}
         severity = "high" if len(environments) >= 2 else "medium"
-        first = min(group, key=lambda f: (f.path, f.line))
+        first = min(group, key=lambda f: (f.location, f.line))
         title = f"{first.title} used in {len(paths)} places"
         out.append(replace(_as(first, "hygiene.key-reuse", severity, title), places=places))
     return out
 
 
 def _place(finding: Finding) -> str:
-    where = f"{finding.path}:{finding.line}"
+    where = f"{finding.location}:{finding.line}"
     return f"{where}@{finding.commit.sha[:12]}" if finding.commit else where
 
 

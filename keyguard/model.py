@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 
 from keyguard.digest import secret_digest
 
+# Categories of findings that are leaks themselves (hygiene findings are about practice: a weak
+# key, verification switched off, a key past its rotation date).
+LEAK_CATEGORIES = frozenset({"secret", "private-key", "root-key"})
+
 
 @dataclass(frozen=True, slots=True)
 class Blob:
@@ -73,6 +77,13 @@ class Finding:
     key_info: str | None = None  # private keys: "rsa:2048", "dsa:1024", "ed25519" (keyinfo.py)
     places: tuple[str, ...] = ()  # hygiene findings about several places: every one of them
     paired_with: str | None = None  # secret_hash of the other half (an AWS key id and its secret)
+    # Inside a blob: the archive member the secret is in ("config/.env"; nested archives joined
+    # by "!": "inner.tar!config/.env"), and a notebook's cell ("cell 3, line 2"). Kept apart
+    # from `path`, which is where the blob itself sits: a history audit scans a blob once and
+    # places its findings at each tree path afterwards, so a member and a cell travel with the
+    # blob's findings (and its cache entries) while the path is filled in; `location` joins them.
+    member: str | None = None
+    where: str | None = None
     # A finding restored from the history cache keeps no secret value (secret is ""): only its
     # hash and preview, so the cache file never holds a credential.
     known_hash: str | None = field(default=None, repr=False)
@@ -83,8 +94,20 @@ class Finding:
         return self.known_hash or secret_hash(self.secret)
 
     @property
+    def location(self) -> str:
+        """Where to look: the path, and inside an archive its member (`release.zip!config/.env`)."""
+        return self.path if self.member is None else f"{self.path}!{self.member}"
+
+    @property
+    def context(self) -> str:
+        """ "test", "documentation", "example" or "" (code): how a reviewer ranks it (context.py)."""
+        from keyguard.context import context_of
+
+        return context_of(self.path)
+
+    @property
     def fingerprint(self) -> str:
-        return fingerprint_of_hash(self.rule_id, self.secret_hash, self.path)
+        return fingerprint_of_hash(self.rule_id, self.secret_hash, self.location)
 
     @property
     def preview(self) -> str:

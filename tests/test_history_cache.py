@@ -17,6 +17,7 @@ BLOB = "a" * 40
 
 def sample() -> HistoryCache:
     stored = ["github.pat", "e" * 64, "ghp_…(40)", 2, 3, 2, 43, "high", None, None, None]
+    stored += ["inner.tar!config/.env", "cell 2, line 1"]  # archive member, notebook cell
     return HistoryCache(
         ruleset="rules-digest",
         max_size=1000,

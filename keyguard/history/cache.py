@@ -24,9 +24,11 @@ from keyguard.model import Commit, Finding
 from keyguard.signatures import Rule
 from keyguard.sources.git import is_object_id
 
+# /7: findings keep their archive member and notebook cell (keyguard.formats); a /6 cache
+# holds archives as skipped binaries and notebooks as plain JSON text.
 # /6: keyed digests (keyguard.digest), and UTF-16/32 blobs are text now (a /5 cache holds them
 # as scanned binaries). /5: findings keep their key description.
-MAGIC = "keyguard.history-cache/6"
+MAGIC = "keyguard.history-cache/7"
 
 # One finding inside a blob, without its path and without its value (hash and preview only):
 # enough to rebuild the Finding, never enough to use the credential.
@@ -46,6 +48,8 @@ def store_finding(f: Finding) -> Stored:
         f.decoded,
         f.paired_with,
         f.key_info,
+        f.member,
+        f.where,
     ]
 
 
@@ -53,7 +57,7 @@ def load_finding(entry: Sequence[Any], rules: Mapping[str, Rule], path: str) -> 
     rule_id, hashed, preview, line, column, end_line, end_column, confidence, decoded, paired = (
         entry[:10]
     )
-    key_info = entry[10]
+    key_info, member, where = entry[10:13]
     rule = rules.get(rule_id)
     if rule is None:
         return None
@@ -77,6 +81,8 @@ def load_finding(entry: Sequence[Any], rules: Mapping[str, Rule], path: str) -> 
         provider=rule.provider,
         paired_with=paired,
         key_info=key_info,
+        member=member,
+        where=where,
     )
 
 
@@ -177,8 +183,10 @@ class HistoryCache:
 
 def _is_stored(entry: object) -> bool:
     """One stored finding: [rule_id, secret_hash, preview, line, column, end_line, end_column, confidence,
-    decoded, paired_with, key_info]."""
-    if not isinstance(entry, list) or len(entry) != 11:
+    decoded, paired_with, key_info, member, where]."""
+    if not isinstance(entry, list) or len(entry) != 13:
+        return False
+    if not all(e is None or isinstance(e, str) for e in entry[11:13]):
         return False
     rule_id, hashed, preview, line, column, end_line, end_column, confidence, decoded, paired = (
         entry[:10]

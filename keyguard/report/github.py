@@ -38,7 +38,7 @@ def escape_property(text: str) -> str:
 
 
 def _rank(finding: Finding) -> tuple[int, str, int, int]:
-    return (_ORDER.get(finding.severity, 9), finding.path, finding.line, finding.column)
+    return (_ORDER.get(finding.severity, 9), finding.location, finding.line, finding.column)
 
 
 def annotation(finding: Finding) -> str:
@@ -50,6 +50,8 @@ def annotation(finding: Finding) -> str:
         place += [f"col={finding.column}", f"endColumn={finding.end_column}"]
     props = ",".join([*place, f"title={escape_property(f'keyguard: {finding.title}')}"])
     message = f"{finding.rule_id}: {finding.preview}"
+    if finding.member is not None:  # the annotation sits on the archive, a file in the tree
+        message += f" in {finding.member}"
     if finding.commit is not None:
         message += f" added in {finding.commit.sha[:12]}"
         if finding.in_head is False:
@@ -114,7 +116,7 @@ def format_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
             commit = finding.commit.sha[:12] if finding.commit else ""
             lines.append(
                 f"| {cell(finding.severity)} | {cell(finding.rule_id)} "
-                f"| {cell(finding.path)}:{finding.line} | {cell(commit)} "
+                f"| {cell(finding.location)}:{finding.line} | {cell(commit)} "
                 f"| <code>{cell(finding.preview)}</code> |"
             )
         if len(findings) > limit:

@@ -44,7 +44,7 @@ def finding_line(finding: Finding, refs: Mapping[str, Sequence[str]]) -> str:
         if where:
             parts.append(",".join(where))
         parts.append(finding.commit.sha[:12])
-    parts.append(f"{finding.path}:{finding.line}")
+    parts.append(f"{finding.location}:{finding.line}")
     parts += [finding.rule_id, finding.preview]
     # Ref names, paths and user rules' titles come from the repository: one line each, and
     # nothing in them reaches the terminal (or GitLab's hook output) as a control character.

@@ -307,7 +307,7 @@ def _priority(report: Report, urgent: Sequence[_Secret], rotation_days: int) -> 
         tags = '<span class="tag root">root key</span> ' * secret.root
         if secret.overdue:
             tags += f'<span class="tag overdue">{secret.age} days old</span> '
-        where = ", ".join(f"{_e(f.path)}:{f.line}" for f in secret.places[:3])
+        where = ", ".join(f"{_e(f.location)}:{f.line}" for f in secret.places[:3])
         if len(secret.places) > 3:
             where += f" and {len(secret.places) - 3} more"
         state = {True: "still in HEAD", False: "removed from HEAD, still in the history"}
@@ -547,7 +547,7 @@ def _cells(finding: Finding, history: bool) -> list[str]:
     cells = [
         f"<code>{_e(finding.rule_id)}</code>",
         _e(finding.title),
-        f"{_e(finding.path)}:{finding.line}",
+        f"{_e(finding.location)}:{finding.line}",
     ]
     if history:
         commit = finding.commit
@@ -578,7 +578,7 @@ def _playbooks(report: Report, groups: Sequence[_Secret]) -> str:
         book = report.playbooks.get(book_id)
         items = "".join(
             f"<li><code>{_e(s.first.preview)}</code> {_e(s.first.title)} at "
-            f"{_e(s.first.path)}:{s.first.line}"
+            f"{_e(s.first.location)}:{s.first.line}"
             + (f" and {len(s.places) - 1} more place(s)" if len(s.places) > 1 else "")
             + "</li>"
             for s in covered

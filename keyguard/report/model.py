@@ -88,8 +88,14 @@ def finding_dict(
         "category": finding.category,
         "severity": finding.severity,
         "confidence": finding.confidence,
+        # "test", "documentation", "example", or "" for code and configuration (context.py)
+        "context": finding.context,
         "path": finding.path,
         **path_bytes(finding.path, raw_paths or {}),
+        # `path` is the file in the tree; inside it, an archive member ("config/.env", nested
+        # levels joined by "!") and a notebook cell ("cell 3, line 2"), or null.
+        "member": finding.member,
+        "where": finding.where,
         "line": finding.line,
         "column": finding.column,
         "end_line": finding.end_line,

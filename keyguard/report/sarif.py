@@ -119,6 +119,8 @@ def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, An
         "confidence": finding.confidence,
         "tags": ["security", finding.category, *finding.tags],  # the controls it concerns
     }
+    if finding.context:  # "test", "documentation", "example" (context.py)
+        properties["context"] = finding.context
     if finding.commit is not None:
         commit = finding.commit
         message += f", added in commit {commit.sha[:12]} ({commit.date[:10]}, {commit.author})"
@@ -127,6 +129,14 @@ def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, An
         properties.update(commit=commit.sha, author=commit.author, date=commit.date)
     if finding.decoded:
         properties["decoded"] = finding.decoded
+    # The artifact is the file in the tree (an archive's member is no file a viewer can open);
+    # the member and a notebook's cell are said in the message and kept as properties.
+    if finding.member is not None:
+        message += f"; in archive member {finding.member}"
+        properties["member"] = finding.member
+    if finding.where is not None:
+        message += f" ({finding.where})"
+        properties["where"] = finding.where
     return {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
@@ -151,7 +161,7 @@ def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, An
 
 
 def location_hash(finding: Finding) -> str:
-    material = f"{finding.rule_id}\0{normalise_path(finding.path)}"
+    material = f"{finding.rule_id}\0{normalise_path(finding.location)}"
     return hashlib.sha256(material.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from keyguard.console import make_console
+from keyguard.context import RANK
 from keyguard.model import Finding
 from keyguard.report.model import Report, printable
 
@@ -30,7 +31,7 @@ def group_by_secret(findings: Sequence[Finding]) -> list[list[Finding]]:
     order = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
     return sorted(
         groups.values(),
-        key=lambda g: (order.get(g[0].severity, 9), g[0].rule_id, g[0].path, g[0].line),
+        key=lambda g: (order.get(g[0].severity, 9), g[0].rule_id, g[0].location, g[0].line),
     )
 
 
@@ -42,7 +43,11 @@ def format_text(report: Report, show_secrets: bool = False, color: bool = False)
 
 
 def render(console: Console, report: Report, show_secrets: bool) -> None:
-    for group in group_by_secret(report.findings):
+    groups = group_by_secret(report.findings)
+    # Leaks in code and configuration first, then examples, tests and documentation (a
+    # reviewer of a long history reads the real ones first); otherwise in the report's order.
+    groups.sort(key=lambda group: min(RANK[f.context] for f in group))
+    for group in groups:
         first = group[0]
         # Titles and ids of user rules and the matched text are repository data too.
         value = printable(first.secret if show_secrets else first.preview)
@@ -55,12 +60,16 @@ def render(console: Console, report: Report, show_secrets: bool) -> None:
             header.append(f"  ({first.confidence} confidence)", style="dim")
         console.print(header)
         for finding in group:
-            where = f"    {escape(printable(finding.path))}:{finding.line}:{finding.column}"
+            where = f"    {escape(printable(finding.location))}:{finding.line}:{finding.column}"
+            if finding.where:  # a notebook's cell: "cell 3, line 2"
+                where += f"  ({escape(printable(finding.where))})"
             if finding.commit is not None:
                 commit = finding.commit
                 where += (
                     f"  {commit.sha[:12]} {commit.date[:10]} {escape(printable(commit.author))}"
                 )
+            if finding.context:
+                where += f"  (in {'an' if finding.context == 'example' else 'a'} {finding.context})"
             if finding.decoded:
                 where += f"  (in {finding.decoded}-encoded data)"
             if finding.paired_with:
