@@ -25,6 +25,9 @@ provider formats are themselves hex strings or UUIDs. A rule may list its filter
 | k8s-secret         | base64 values outside a `kind: Secret`, or decoding to a placeholder |
 |                    | (opt-in)                                                             |
 | basic-auth         | base64 `auth` values that do not decode to user:password (opt-in)    |
+| declared-base64    | values a format marks as base64 (FileZilla `encoding="base64"`) that |
+|                    | do not decode to text, or decode to a placeholder or weak password   |
+|                    | (opt-in)                                                             |
 | comment            | matches inside a comment: `# never use verify=False`, `x  // curl -k` |
 |                    | (opt-in, hygiene rules)                                              |
 | prose              | sentences about a setting: plain-text docs, docstrings, help and log |
@@ -154,7 +157,7 @@ _ENCODED_DATA = regex.compile(r"(?i)^(?:data:|sha(?:1|256|384|512)-[A-Za-z0-9+/=
 # is judged by the JWT rule
 _HALF_DECODED_JWT = regex.compile(r"\}\.eyJ|eyJ[\w-]*\.\{|\.\{\"|\"\}\.")
 _PASSWORD_HASH = regex.compile(
-    r"^(?:\$(?:2[abxy]?|1|5|6|y|gy|7|argon2(?:id|i|d)|scrypt|pbkdf2[\w-]*|sha1|md5)\$"
+    r"^(?:\$(?:2[abxy]?|1|5|6|y|gy|7|P|H|apr1|argon2(?:id|i|d)|scrypt|pbkdf2[\w-]*|sha1|md5)\$"
     r"|(?:pbkdf2_sha\d+|bcrypt_sha256|sha1|md5|argon2)\$|\{(?:SSHA|SHA|SSHA256|SSHA512|CRYPT|MD5)\}"
     r"|SCRAM-SHA-(?:1|256)\$|md5[0-9a-f]{32}$|\*[0-9A-F]{40}$)"  # postgres / mysql stored forms
 )
@@ -203,7 +206,13 @@ def _cut_short(c: Candidate) -> bool:
 
 
 def is_placeholder(c: Candidate) -> bool:
-    if any(_written_as_word(m.group()) for m in _PLACEHOLDER_WORDS.finditer(c.secret)):
+    # In a random printable salt (WordPress's) a "<diY>" inside is chance, not a <placeholder>.
+    salt = _salt_like(c.secret)
+    if any(
+        _written_as_word(m.group())
+        and not (salt and m.group()[:1] == "<" and m.group() != c.secret)
+        for m in _PLACEHOLDER_WORDS.finditer(c.secret)
+    ):
         return True
     if _cut_short(c):
         return True
@@ -228,7 +237,8 @@ _STRICT_TEMPLATE = regex.compile(
 
 def _salt_like(value: str) -> bool:
     punctuation = sum(1 for ch in value if not ch.isalnum() and ch not in "{}")
-    return len(value) >= 32 and punctuation * 5 >= len(value)
+    # a sixth: WordPress's 64-character salts average 21 symbols, and fall under 13 in 2 %
+    return len(value) >= 32 and punctuation * 6 >= len(value)
 
 
 def is_template(c: Candidate) -> bool:
@@ -237,8 +247,9 @@ def is_template(c: Candidate) -> bool:
         return False
     if not _salt_like(c.secret):
         return True
-    # in a salt only braces can be chance: $HTTPD_PROTO://... is still a template
-    return any("{" not in t and "}" not in t for t in found) or bool(
+    # in a salt only braces and class-like runs ("[N-M") can be chance: $HTTPD_PROTO://... is
+    # still a template
+    return any("{" not in t and "}" not in t and t[:1] != "[" for t in found) or bool(
         _STRICT_TEMPLATE.search(c.secret)
     )
 
@@ -246,8 +257,16 @@ def is_template(c: Candidate) -> bool:
 _ARN = regex.compile(r"arn:aws[\w-]*:[\w-]+:[\w-]*:\d*:[^\s\"'`,;]+")
 
 
+# A YAML alias (`password: *db_password`) names an anchor defined elsewhere: a reference, not a
+# value (seen in ansible's history).
+_YAML_ALIAS = regex.compile(r"^\*[A-Za-z_][\w.-]*$")
+_YAML_ALIAS_LINE = regex.compile(r":\s+\*[A-Za-z_][\w.-]*\s*(?:#.*)?$")
+
+
 def is_reference(c: Candidate) -> bool:
     if _REFERENCE.search(c.secret):
+        return True
+    if _YAML_ALIAS.match(c.secret) and _YAML_ALIAS_LINE.search(c.line):
         return True
     # arn:aws:secretsmanager:...:secret:prod/db names a secret, it does not hold one
     return "arn:aws" in c.line and any(c.secret in m.group() for m in _ARN.finditer(c.line))
@@ -568,6 +587,26 @@ def is_not_basic_auth(c: Candidate) -> bool:
     ) or (password.lower() in _DEFAULTS or password == user)
 
 
+_DECLARED_BASE64 = regex.compile(r"""(?i)encoding\s*=\s*["']base64["']""")
+
+
+def is_declared_base64_placeholder(c: Candidate) -> bool:
+    """A value its format declares base64 (FileZilla's `<Pass encoding="base64">`) is judged by
+    what it decodes to: not text, a placeholder, a template or a weak password."""
+    if not _DECLARED_BASE64.search(c.match):
+        return False
+    raw = _b64(c.secret)
+    if raw is None:
+        return True
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    inner = Candidate(secret=text, match=text, line=c.line, head=c.head)
+    checks = (is_placeholder, is_template, is_reference, is_low_diversity, is_weak_password)
+    return len(text) < 4 or not text.isprintable() or any(check(inner) for check in checks)
+
+
 # --- hygiene filters: a setting that is mentioned, not used ------------------------------------
 # Hygiene rules match code and configuration (a disabled certificate check, an old protocol, a
 # password hash), and the same text turns up where nobody runs it: comments, documentation,
@@ -863,6 +902,7 @@ FILTERS: dict[str, Predicate] = {
     "pem-body": has_bad_key_body,
     "k8s-secret": is_outside_k8s_secret,
     "basic-auth": is_not_basic_auth,
+    "declared-base64": is_declared_base64_placeholder,
     "comment": is_commented,
     "prose": is_prose,
     "docs": is_documentation,

@@ -328,6 +328,17 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
         ],
         [cand(_b64("deploy:" + PASSWORD)), cand(_b64("ci-bot:" + TOKEN))],
     ),
+    "declared-base64": (
+        [
+            cand(_b64("change" + "me"), f'<Pass encoding="base64">{_b64("change" + "me")}</Pass>'),
+            cand(_b64("${FTP_PASS}"), f'<Pass encoding="base64">{_b64("${FTP_PASS}")}</Pass>'),
+            cand("abcd", '<Pass encoding="base64">abcd</Pass>'),
+        ],
+        [
+            cand(_b64(PASSWORD), f'<Pass encoding="base64">{_b64(PASSWORD)}</Pass>'),
+            cand(PASSWORD, f"<Pass>{PASSWORD}</Pass>"),  # not declared base64: not decoded
+        ],
+    ),
 }
 
 

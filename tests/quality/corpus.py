@@ -15,6 +15,7 @@ from .files_dotfiles import write_dotfiles
 from .files_infra import write_infra
 from .files_keys import write_key_files
 from .files_ops import write_ops
+from .files_stores import write_stores
 from .files_web import write_bundle, write_html, write_lockfiles, write_notebook
 from .gen import Gen, b64
 from .hosts import HOSTS, HostSpec, Item, render_host
@@ -154,6 +155,7 @@ def build(root: Path, seed: int) -> Corpus:
     docs.extend(write_key_files(g))
     docs.extend(write_dotfiles(g))
     docs.extend(write_ops(g))
+    docs.extend(write_stores(g))
     docs.append(write_html(g))
     docs.extend(write_lockfiles(g))
 
