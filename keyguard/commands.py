@@ -543,6 +543,29 @@ def baseline_prune(
     return _baseline("prune", path, output, history, False, config, no_config)
 
 
+import_app = typer.Typer(help="Translate another scanner's configuration.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("gitleaks")
+def import_gitleaks(
+    path: Annotated[
+        Path, typer.Argument(help="A .gitleaks.toml, or the folder holding one (default: here).")
+    ] = Path("."),
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="The file to write ('-': stdout; default: .keyguard.toml)."
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> int:
+    """Write a .keyguard.toml that does what a .gitleaks.toml (and .gitleaksignore) does."""
+    from keyguard.importers.convert import run_import_gitleaks
+
+    return run_import_gitleaks(path, output, force)
+
+
 @signatures_app.command("check")
 def signatures_check(
     files: Annotated[

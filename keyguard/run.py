@@ -18,13 +18,20 @@ from keyguard.driver import BlobStore, SkipPolicy, Stats, default_jobs, scan_blo
 from keyguard.engine import CompiledRuleset, compile_ruleset
 from keyguard.errors import ConfigError, ExitCode, UsageError
 from keyguard.hygiene import ASSESSMENTS, assess
-from keyguard.model import Blob, Finding, is_utf8
+from keyguard.model import LEAK_CATEGORIES, Blob, Finding, is_utf8
 from keyguard.remediation import Catalogue, Playbook
 from keyguard.report import RenderOptions, Report, render
 from keyguard.report.model import printable
 from keyguard.signatures import Ruleset, load_builtin
 from keyguard.sources import git
-from keyguard.sources.worktree import FileStore, Listing, MemoryStore, not_scanned, walk
+from keyguard.sources.worktree import (
+    FileStore,
+    Listing,
+    MemoryStore,
+    ignored_notes,
+    not_scanned,
+    walk,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +56,25 @@ def load_config(explicit: Path | None, no_config: bool, root: Path) -> config_mo
     if explicit is not None:
         if not explicit.is_file():
             raise ConfigError(f"{explicit}: configuration file not found")
-        return config_mod.load(explicit)
+        return _noted(config_mod.load(explicit))
     found = config_mod.discover(root)
-    return config_mod.load(found) if found else config_mod.Config()
+    return _noted(config_mod.load(found)) if found else config_mod.Config()
+
+
+MAX_NOTES = 10  # said on every scan: a long list (a copied default configuration) is cut
+
+
+def _noted(cfg: config_mod.Config) -> config_mod.Config:
+    """What an imported gitleaks file did not translate exactly is said, never dropped."""
+    for note in cfg.notes[:MAX_NOTES]:
+        print(f"keyguard: note: {printable(note)}", file=sys.stderr)
+    if len(cfg.notes) > MAX_NOTES:
+        print(
+            f"keyguard: note: ... and {len(cfg.notes) - MAX_NOTES} more about the gitleaks "
+            "files; `keyguard import gitleaks -o - >/dev/null` lists them all",
+            file=sys.stderr,
+        )
+    return cfg
 
 
 def max_file_size(option: str | None, cfg: config_mod.Config) -> int:
@@ -121,6 +144,8 @@ def run_scan(request: ScanRequest) -> int:
     # exit 0 alone would read as "no secrets in big.bin".
     for note in not_scanned(request.targets, report.skipped_items):
         print(f"keyguard: note: {printable(note)}", file=sys.stderr)
+    for note in report.extra.get("notes", []) if report.extra else []:
+        print(f"keyguard: note: {printable(str(note))}", file=sys.stderr)
     emit(report, request.output_format, request.output, request.show_secrets)
     return exit_code(report)
 
@@ -155,7 +180,11 @@ def scan_report(request: ScanRequest) -> Report:
         SkipPolicy(max_size),
         jobs=request.jobs or default_jobs(),
     )
-    stats = Stats(skipped=list(listing.skipped), errors=list(listing.errors))
+    stats = Stats(
+        skipped=list(listing.skipped),
+        errors=list(listing.errors),
+        notes=ignored_notes(listing.ignored),
+    )
     stats.add(scanned.stats)
     stats.seconds = scanned.stats.seconds
     found = [f for blob_findings in scanned.findings.values() for f in blob_findings]
@@ -166,6 +195,7 @@ def scan_report(request: ScanRequest) -> Report:
         finish(found, ready),
         stats,
         ready,
+        extra={"notes": list(stats.notes)} if stats.notes else None,
         raw_paths=worktree_raw_paths(listing.blobs),
     )
 
@@ -437,15 +467,19 @@ def _silence_stdout() -> None:
 # What a hook blocks on: credentials and keys. Hygiene findings (a setting such as
 # verify=False, an overdue rotation) are reported by hooks but do not stop a commit or a push;
 # `scan` and `history`, which audit, fail on every finding.
-BLOCKING = frozenset({"secret", "private-key", "root-key"})
+BLOCKING = LEAK_CATEGORIES
 
 
-def blocking(findings: Sequence[Finding]) -> list[Finding]:
-    return [f for f in findings if f.category in BLOCKING]
+def blocking(
+    findings: Sequence[Finding], nonblocking: frozenset[str] = frozenset()
+) -> list[Finding]:
+    """What stops a commit, a push or a pull request: leaks, not hygiene findings, and not
+    leaks in the contexts the configuration lets through (`nonblocking_contexts`)."""
+    return [f for f in findings if f.category in BLOCKING and f.context not in nonblocking]
 
 
-def exit_code(report: Report, hook: bool = False) -> int:
+def exit_code(report: Report, hook: bool = False, nonblocking: frozenset[str] = frozenset()) -> int:
     if not report.complete:
         return ExitCode.INCOMPLETE
-    counted = blocking(report.findings) if hook else report.findings
+    counted = blocking(report.findings, nonblocking) if hook else report.findings
     return ExitCode.FINDINGS if counted else ExitCode.CLEAN

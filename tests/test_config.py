@@ -33,9 +33,10 @@ generate = '''acme_[a-z0-9]{24}'''
 examples = ['ACME_KEY={{secret}}']
 """
 
-# Disabling github.pat alone lets the generic rules report the token instead (as they should).
+# Disabling github.pat alone lets the generic rules (generic.*, and those marked generic, like
+# dotenv.credential) report the token instead (as they should).
 DISABLE_GITHUB = "disable = {}\n".format(
-    json.dumps(["github.pat", *sorted(i for i in RULES if i.startswith("generic."))])
+    json.dumps(["github.pat", *sorted(i for i, r in RULES.items() if r.generic)])
 )
 
 

@@ -62,7 +62,8 @@ def test_gitignore_is_honoured_and_all_files_overrides_it(
 
     document = scan_json(capsys, str(repo.path), expect=1)
     assert paths(document) == {"tracked.env", "untracked.env"}
-    assert document["scan"]["files"] == 3  # .gitignore, tracked.env, untracked.env
+    # .gitignore, tracked.env, untracked.env, and .git/config (remote URLs may hold a password)
+    assert document["scan"]["files"] == 4
 
     document = scan_json(capsys, "--all-files", str(repo.path), expect=1)
     assert paths(document) == {
@@ -94,7 +95,7 @@ def test_deleted_tracked_file_is_not_an_error(
     repo.commit("two files")
     (repo.path / "gone.txt").unlink()
     document = scan_json(capsys, str(repo.path), expect=0)
-    assert document["scan"]["files"] == 1
+    assert document["scan"]["files"] == 2  # kept.txt and .git/config
     assert document["scan"]["complete"] is True
 
 
@@ -125,7 +126,7 @@ def test_symlinks_out_of_the_root_are_never_followed(
         document = scan_json(capsys, *extra, str(root), expect=0)
         assert document["findings"] == []
         assert document["scan"]["skipped"] == {"symlink": 2}
-        assert document["scan"]["files"] == 1
+        assert document["scan"]["files"] == (2 if in_git else 1)  # and .git/config
 
     code = main(["scan", "--no-config", str(root)])
     out = capsys.readouterr().out

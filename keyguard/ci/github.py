@@ -249,7 +249,7 @@ def run_action(
     if not report.complete:
         return ExitCode.INCOMPLETE
     # A pull request fails on credentials and keys; hygiene findings are annotations only.
-    if blocking(report.findings) and inputs.fail_on_findings:
+    if blocking(report.findings, ready.cfg.nonblocking_contexts) and inputs.fail_on_findings:
         return ExitCode.FINDINGS
     return ExitCode.CLEAN
 

@@ -123,7 +123,7 @@ def run_pre_push(
     if output_format == "text" and output is None:
         for note in stats.notes:
             print(f"keyguard: note: {note}", file=sys.stderr)
-        if blocking(findings):
+        if blocking(findings, ready.cfg.nonblocking_contexts):
             refs = refs_by_commit(repo, updates, exclude)
             print("\n".join(rejection_lines(findings, refs, limit=50)), file=sys.stderr)
         else:
@@ -132,4 +132,4 @@ def run_pre_push(
             print(f"keyguard: {summary_line(report)}", file=sys.stderr)
     else:
         emit(report, output_format, output, show_secrets)
-    return exit_code(report, hook=True)
+    return exit_code(report, hook=True, nonblocking=ready.cfg.nonblocking_contexts)

@@ -188,10 +188,17 @@ def run_pre_receive(
             _log_bypass(repo, chosen, updates, findings, env, say)
             return ExitCode.CLEAN
         say(f"keyguard: push option {BYPASS_OPTION} is not allowed on this server; scanning.")
-    stopping = blocking(findings)
+    stopping = blocking(findings, cfg.nonblocking_contexts)
     notes = [f for f in findings if f not in stopping]
     if notes:
-        say(f"keyguard: note: {len(notes)} key-hygiene finding(s), not blocking:")
+        passed = sorted(cfg.nonblocking_contexts)
+        if passed:
+            say(
+                f"keyguard: note: {len(notes)} finding(s) not blocking (key hygiene, or in a "
+                f"{'/'.join(passed)} context):"
+            )
+        else:
+            say(f"keyguard: note: {len(notes)} key-hygiene finding(s), not blocking:")
         say(*(f"  {finding_line(f, refs)}" for f in notes[: chosen.max_findings]))
     if stopping:
         say(*rejection_lines(stopping, refs, limit=chosen.max_findings))
@@ -316,7 +323,7 @@ def _log_bypass(
         "findings": [
             {
                 "rule_id": f.rule_id,
-                "path": f.path,
+                "path": f.location,
                 "line": f.line,
                 "commit": f.commit.sha if f.commit else None,
                 "preview": f.preview,

@@ -178,6 +178,7 @@ def run_staged(
         raw_paths=scanned.raw_paths,
     )
     emit(report, output_format, output, show_secrets)
-    if blocking(report.findings) and output_format == "text":
+    passing = ready.cfg.nonblocking_contexts
+    if blocking(report.findings, passing) and output_format == "text":
         print("\n".join(fix_lines(report.findings, "commit")), file=sys.stderr)
-    return exit_code(report, hook=True)
+    return exit_code(report, hook=True, nonblocking=passing)

@@ -90,7 +90,7 @@ class CommitRecord:
     changes: tuple[Change, ...]
     # The whole message, for the message scan (history.messages); dropped once scanned, so
     # the records a long audit keeps do not hold every message of its history.
-    message: str = ""
+    message: bytes = b""  # as git wrote it (scanned as bytes, like a blob)
 
 
 def command(repo: Path, *args: str | bytes, hooks_path: bool = False) -> list[str | bytes]:
@@ -274,7 +274,7 @@ def parse_tokens(tokens: Iterator[bytes]) -> Iterator[CommitRecord]:
             date.decode(),
             summary.decode("utf-8", "replace"),
             tuple(changes),
-            message.decode("utf-8", "replace"),
+            message,
         )
 
 
@@ -709,4 +709,14 @@ def work_tree_files(root: Path) -> list[str] | None:
         listing = run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     except ScanError:
         return None
+    return sorted({os.fsdecode(n) for n in listing.split(b"\0") if n})
+
+
+def ignored_files(root: Path) -> list[str]:
+    """The untracked files under root that .gitignore (and .git/info/exclude, core.excludesFile)
+    leaves out of a scan; [] when git cannot say."""
+    try:
+        listing = run_git(root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard")
+    except ScanError:
+        return []
     return sorted({os.fsdecode(n) for n in listing.split(b"\0") if n})

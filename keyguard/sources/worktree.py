@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ class Listing:
     blobs: list[Blob] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # left out by .gitignore (as displayed)
 
 
 class FileStore:
@@ -63,6 +65,12 @@ class MemoryStore:
     def read(self, blobs: Sequence[Blob]) -> Iterator[tuple[Blob, bytes | None, str]]:
         for blob in blobs:
             yield blob, self._contents[blob.id], ""
+
+
+def git_ignored(root: Path) -> list[str]:
+    from keyguard.sources import git
+
+    return git.ignored_files(root)
 
 
 def git_files(root: Path) -> list[str] | None:
@@ -112,6 +120,47 @@ def _walk_dir(root: Path, prefix: str, all_files: bool, out: Listing) -> None:
     names = listed if listed is not None else _walk_all(root, prefix, out.errors)
     for name in names:
         _add(root / name, prefix + name, out)
+    if listed is not None:
+        # Honouring .gitignore is what users expect, but never in silence: what it left out
+        # is counted, and credential-like names among it are named (see ignored_notes).
+        out.ignored.extend(_display(prefix + name) for name in git_ignored(root))
+    if (root / ".git" / "config").is_file() and not (root / ".git" / "config").is_symlink():
+        # The one file under .git/ a scan reads: remote URLs with a password or token in them
+        # (`git clone https://user:token@host/...` keeps it there).
+        _add(root / ".git" / "config", prefix + ".git/config", out)
+
+
+# Names of files that usually hold credentials: an ignored one is named, not only counted
+# (a .env is ignored precisely because it holds secrets, and it still leaks in backups,
+# images and archives built from the work tree).
+_CREDENTIAL_NAME = re.compile(
+    r"(?:^|/)(?:\.env(?:\.[^/]*)?|[^/]*\.env|[^/]*\.(?:pem|key|p12|pfx|jks|keystore|tfstate|"
+    r"ppk|kdbx|ovpn)|id_(?:rsa|dsa|ecdsa|ed25519)[^/]*|credentials[^/]*|secrets?\.[^/]*|"
+    r"\.(?:netrc|pgpass|npmrc|pypirc|git-credentials|my\.cnf|s3cfg)|kubeconfig[^/]*)$",
+    re.IGNORECASE,
+)
+MAX_NAMED_IGNORED = 20
+
+
+def ignored_notes(ignored: Sequence[str]) -> list[str]:
+    """What a scan that honoured .gitignore says about it: how many files it left out, and the
+    ones named like credential files."""
+    if not ignored:
+        return []
+    notes = [
+        f"{len(ignored)} file{'s' * (len(ignored) != 1)} ignored by .gitignore not scanned "
+        "(--all-files scans them)"
+    ]
+    risky = [name for name in ignored if _CREDENTIAL_NAME.search(name)]
+    if risky:
+        shown = ", ".join(risky[:MAX_NAMED_IGNORED])
+        more = (
+            f" and {len(risky) - MAX_NAMED_IGNORED} more" if len(risky) > MAX_NAMED_IGNORED else ""
+        )
+        notes.append(
+            f"ignored by .gitignore and not scanned, but named like credential files: {shown}{more}"
+        )
+    return notes
 
 
 def _walk_all(root: Path, prefix: str, errors: list[str]) -> Iterator[str]:
