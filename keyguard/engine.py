@@ -20,9 +20,11 @@ import regex
 from keyguard.controls import controls
 from keyguard.entropy import random_floor, shannon
 from keyguard.filters import Candidate, rejecting_filter
+from keyguard.hints import FileHint
 from keyguard.keyinfo import describe as describe_key
 from keyguard.matcher import Backend, Keyword, build_keywords, make_backend
 from keyguard.model import Finding
+from keyguard.pathmatch import PathMatcher
 from keyguard.signatures import Rule, Ruleset
 from keyguard.validators import VALIDATORS
 
@@ -53,7 +55,9 @@ class CompiledRuleset:
     specificity: tuple[int, ...]
     multiline: tuple[int, ...]  # per rule: max_span for multiline rules, 0 otherwise
     path_restricted: tuple[int, ...]  # rules with `paths`
-    file_hints: tuple[tuple[int, regex.Pattern[bytes]], ...]  # rules with `file_contains`
+    # Which path-limited rules a path meets (keyguard.pathmatch: one hyperscan scan per path).
+    path_matcher: PathMatcher
+    file_hints: tuple[tuple[int, FileHint], ...]  # rules with `file_contains` (keyguard.hints)
     # Per rule: could an encoded value on its keyword's line be its secret? Not for rules whose
     # keyword is the token's own prefix (ghp_...): decoding their lines would find nothing new.
     needs_context: tuple[bool, ...]
@@ -92,11 +96,7 @@ class CompiledRuleset:
         """Rules whose `paths` do not match this path (cached: history scans use one path)."""
         blocked = self._blocked.get(path)
         if blocked is None:
-            blocked = frozenset(
-                i
-                for i in self.path_restricted
-                if not any(p.search(path) for p in self.path_patterns[i])
-            )
+            blocked = frozenset(self.path_restricted) - self.path_matcher.matching(path)
             if len(self._blocked) > 4096:
                 self._blocked.clear()
             self._blocked[path] = blocked
@@ -112,19 +112,21 @@ def compile_ruleset(ruleset: Ruleset, matcher: str = "auto") -> CompiledRuleset:
             [r.category != "hygiene" for r in rules],
         )
     )
+    backend = make_backend(keywords, matcher)
     return CompiledRuleset(
         ruleset=ruleset,
         keywords=keywords,
-        backend=make_backend(keywords, matcher),
+        backend=backend,
         path_patterns=tuple(tuple(regex.compile(p) for p in r.paths) for r in rules),
         path_only=tuple(i for i, r in enumerate(rules) if not r.keywords),
         specificity=tuple(_specificity(r) for r in rules),
         multiline=tuple(r.max_span if r.multiline else 0 for r in rules),
         path_restricted=tuple(i for i, r in enumerate(rules) if r.paths),
+        path_matcher=PathMatcher(
+            [(i, p) for i, r in enumerate(rules) for p in r.paths], backend.name == "hyperscan"
+        ),
         file_hints=tuple(
-            (i, regex.compile(r.file_contains.encode("utf-8")))
-            for i, r in enumerate(rules)
-            if r.file_contains
+            (i, FileHint.of(r.file_contains)) for i, r in enumerate(rules) if r.file_contains
         ),
         # A setting (verify=False, md5(password)) is never base64-encoded: hygiene rules'
         # keyword lines are not decoded (a cost on every hit in code-heavy history).
@@ -209,7 +211,8 @@ def _scan_buffer(
     if compiled.file_hints:
         # Rules that only make sense in some documents (a Kubernetes Secret...) say so with a
         # pattern over the file's first 4 KB: checked once per blob, not per hit.
-        missing = {i for i, hint in compiled.file_hints if not hint.search(data, 0, 4096)}
+        head = data[:4096]
+        missing = {i for i, hint in compiled.file_hints if not hint.found_in(head)}
         if missing:
             blocked = blocked | missing
     plan = compiled.plan_for(blocked)
@@ -330,8 +333,10 @@ def _run_rule(
             line_start = data.rfind(b"\n", 0, match.start()) + 1
             line_end = data.find(b"\n", match.start(), match.start() + 4096)
             line = data[line_start : line_end if line_end >= 0 else line_start + 4096]
-            if b"keyguard:allow" in line:
-                continue  # an inline allow comment suppresses the line
+            if b"keyguard:allow" in line or b"gitleaks:allow" in line:
+                # An inline allow comment suppresses the line (gitleaks' own too, so a team
+                # that switches keeps the lines it already marked).
+                continue
             candidate = Candidate(
                 secret=secret,
                 match=match.group().decode("utf-8", "replace"),

@@ -110,7 +110,8 @@ def audit(
     stats.add(walked.scanned.stats)
     _remember(ctx, walked.scanned.done_ids, walked.scanned.by_id)
     ctx.known.by_blob = {**_restore_blobs(state, compiled.rules_by_id), **walked.scanned.by_id}
-    ctx.known.by_path = _path_rule_findings(ctx, walked.records)
+    # An interrupted or timed-out walk reads no blob it had not reached (incomplete already).
+    ctx.known.by_path = _path_rule_findings(ctx, walked.records, not walked.scanned.stopped)
     events = [
         *(
             _restore_events(state.events, compiled.rules_by_id)
@@ -230,7 +231,7 @@ def _restore_events(cached: list[cache.CachedEvent], rules: dict[str, Rule]) -> 
 
 
 def _path_rule_findings(
-    ctx: _Context, records: list[git.CommitRecord]
+    ctx: _Context, records: list[git.CommitRecord], scan_new: bool = True
 ) -> dict[tuple[str, str], list[Finding]]:
     """Blobs were scanned once as if at any path. Where one has a finding of a rule limited to
     some paths (.netrc, .pgpass...), its findings depend on the path: rescan it at each path
@@ -249,11 +250,11 @@ def _path_rule_findings(
             (c.new, c.path)
             for r in records
             for c in r.changes
-            if not git.is_zero(c.new)
-            and c.new_mode != git.SUBMODULE_MODE
-            and file_rule.search(c.path)
+            if not git.is_zero(c.new) and c.new_mode != git.SUBMODULE_MODE and file_rule(c.path)
         }
     todo = [p for p in pairs if f"{p[0]}\0{p[1]}" not in state.path_findings]
+    if not scan_new:  # only blobs the walk read before it stopped
+        todo = [p for p in todo if p[0] in state.scanned]
     out = scan_at_paths(ctx, todo)
     for (sha, path), found in out.items():
         state.path_findings[f"{sha}\0{path}"] = [cache.store_finding(f) for f in found]

@@ -20,7 +20,7 @@ from keyguard.engine import CompiledRuleset, scan
 from keyguard.errors import ScanError
 from keyguard.history.events import Event
 from keyguard.history.salvage import parse_person
-from keyguard.model import Finding
+from keyguard.model import LEAK_CATEGORIES, Finding
 from keyguard.sources import git
 
 MESSAGE_PATH = "<commit message>"
@@ -56,16 +56,15 @@ class MessageScanner:
     _batch: _Batch = field(default_factory=_Batch)
 
     def add(self, record: git.CommitRecord, path: str = MESSAGE_PATH) -> None:
-        text = record.message.encode("utf-8", "surrogateescape")
-        if not text.strip():
+        text = record.message
+        if not text or text.isspace():
             return
         self.messages += 1
         if not text.endswith(b"\n"):
             text += b"\n"
         batch = self._batch
         batch.starts.append(batch.lines + 1)
-        # The record is kept without its message and changes: only its header is reported.
-        batch.owners.append((replace(record, message="", changes=()), path))
+        batch.owners.append((record, path))
         batch.parts.append(text)
         batch.size += len(text)
         batch.lines += text.count(b"\n")
@@ -87,6 +86,10 @@ class MessageScanner:
         self.errors.extend(f"commit messages: {e}" for e in result.errors)
         found: dict[int, list[Finding]] = {}
         for finding in result.findings:
+            if finding.category not in LEAK_CATEGORIES:
+                # Hygiene rules read code and configuration; a message's `sslVerify=false`
+                # is prose about it (git.git's history has several).
+                continue
             index = bisect.bisect_right(batch.starts, finding.line) - 1
             offset = batch.starts[index] - 1
             found.setdefault(index, []).append(
@@ -99,6 +102,8 @@ class MessageScanner:
             )
         for index, findings in sorted(found.items()):
             record, path = batch.owners[index]
+            # Kept without its message and changes: only its header is reported.
+            record = replace(record, message=b"", changes=())
             change = git.Change("", "", git.ZERO, record.sha, "A", path)
             self.events.append(Event(record, change, tuple(findings)))
 
@@ -132,7 +137,7 @@ def tag_records(repo: Path) -> list[tuple[git.CommitRecord, str]]:
             date.decode() or "1970-01-01T00:00:00+00:00",
             subject.decode("utf-8", "replace"),
             (),
-            message.decode("utf-8", "replace"),
+            message,
         )
         records.append((record, tag_path(git.decode_path(name))))
     return records
@@ -175,12 +180,6 @@ def parse_tag(sha: str, data: bytes) -> tuple[git.CommitRecord, str] | None:
         message = message[: cut + 1]
     subject = message.split(b"\n\n", 1)[0].strip().replace(b"\n", b" ")
     record = git.CommitRecord(
-        sha,
-        (),
-        tagger,
-        date,
-        subject.decode("utf-8", "replace"),
-        (),
-        message.decode("utf-8", "replace"),
+        sha, (), tagger, date, subject.decode("utf-8", "replace"), (), message
     )
     return record, tag_path(git.decode_path(name))

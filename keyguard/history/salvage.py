@@ -30,7 +30,7 @@ class RawCommit:
     author: str
     date: str
     summary: str
-    message: str = ""
+    message: bytes = b""
 
 
 @dataclass(slots=True)
@@ -63,7 +63,7 @@ def parse_commit(data: bytes) -> RawCommit | None:
         author,
         date,
         subject.decode("utf-8", "replace"),
-        message.decode("utf-8", "replace"),
+        message,
     )
 
 
