@@ -113,17 +113,18 @@ def compile_ruleset(ruleset: Ruleset, matcher: str = "auto") -> CompiledRuleset:
         )
     )
     backend = make_backend(keywords, matcher)
+    path_patterns = tuple(tuple(regex.compile(p) for p in r.paths) for r in rules)
     return CompiledRuleset(
         ruleset=ruleset,
         keywords=keywords,
         backend=backend,
-        path_patterns=tuple(tuple(regex.compile(p) for p in r.paths) for r in rules),
+        path_patterns=path_patterns,
         path_only=tuple(i for i, r in enumerate(rules) if not r.keywords),
         specificity=tuple(_specificity(r) for r in rules),
         multiline=tuple(r.max_span if r.multiline else 0 for r in rules),
         path_restricted=tuple(i for i, r in enumerate(rules) if r.paths),
         path_matcher=PathMatcher(
-            [(i, p) for i, r in enumerate(rules) for p in r.paths], backend.name == "hyperscan"
+            [(i, p) for i, ps in enumerate(path_patterns) for p in ps], backend.name == "hyperscan"
         ),
         file_hints=tuple(
             (i, FileHint.of(r.file_contains)) for i, r in enumerate(rules) if r.file_contains

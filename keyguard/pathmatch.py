@@ -20,22 +20,28 @@ import regex
 class PathMatcher:
     """The rules (by index) whose `paths` match a path."""
 
-    def __init__(self, patterns: Sequence[tuple[int, str]], use_hyperscan: bool) -> None:
-        self._compiled = [(rule, regex.compile(p)) for rule, p in patterns]
+    def __init__(
+        self, patterns: Sequence[tuple[int, regex.Pattern[str]]], use_hyperscan: bool
+    ) -> None:
+        self._compiled = list(patterns)  # the rules' own compiled `paths`, not compiled again
         self._db: Any = None
         self._fast: list[int] = []  # hyperscan id -> rule index
         self._slow = self._compiled  # checked with regex on every path
         if use_hyperscan and patterns:
             self._build(patterns)
 
-    def _build(self, patterns: Sequence[tuple[int, str]]) -> None:
+    def _build(self, compiled: Sequence[tuple[int, regex.Pattern[str]]]) -> None:
         try:
             import hyperscan
         except ImportError:
             return
         from keyguard import cache
 
-        accepted = [(pos, rule, p) for pos, (rule, p) in enumerate(patterns) if _may_compile(p)]
+        accepted = [
+            (pos, rule, p.pattern)
+            for pos, (rule, p) in enumerate(compiled)
+            if _may_compile(p.pattern)
+        ]
         if not accepted:
             return
         key = hashlib.sha256(repr([p for _, _, p in accepted]).encode()).hexdigest()[:24]

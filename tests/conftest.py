@@ -117,3 +117,21 @@ def git_repo(tmp_path: Path) -> Iterator[Callable[..., GitRepo]]:
         return repo
 
     yield make
+
+
+@pytest.fixture
+def repo(git_repo: Callable[..., GitRepo]) -> GitRepo:
+    return git_repo()
+
+
+@pytest.fixture
+def new_secret(request: pytest.FixtureRequest) -> Callable[[], str]:
+    """Fresh GitHub classic tokens (ghp_ + 30 random + CRC32 checksum), deterministic per test."""
+    import random
+
+    from keyguard.examples import generate_secret
+    from keyguard.signatures import load_builtin
+
+    rule = {r.id: r for r in load_builtin()}["github.pat"]
+    rng = random.Random(request.node.nodeid)
+    return lambda: generate_secret(rule, rng)

@@ -5,6 +5,7 @@ and without it: a rule wrongly blocked would be a silent hole."""
 from __future__ import annotations
 
 import pytest
+import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -73,7 +74,8 @@ def test_patterns_hyperscan_would_read_otherwise_stay_with_regex() -> None:
 
 @pytest.mark.skipif(not is_hyperscan_available(), reason="hyperscan not installed")
 def test_mixed_patterns_with_hyperscan() -> None:
-    matcher = PathMatcher([(0, r"(?i)\.INI$"), (1, r"^(?!.*\.c$)"), (2, r"(^|/)\.env$")], True)
+    patterns = [(0, r"(?i)\.INI$"), (1, r"^(?!.*\.c$)"), (2, r"(^|/)\.env$")]
+    matcher = PathMatcher([(i, regex.compile(p)) for i, p in patterns], True)
     assert matcher.matching("x.ini") == {0, 1}
     assert matcher.matching("src/main.c") == set()
     assert matcher.matching("app/.env") == {1, 2}

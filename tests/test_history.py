@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import re
 import shutil
 import subprocess
@@ -23,7 +22,6 @@ from typing import Any
 import pytest
 
 from keyguard.cli import main
-from keyguard.examples import generate_secret
 from keyguard.history import cache as history_cache
 from keyguard.hygiene import ASSESSMENTS
 from keyguard.model import secret_hash
@@ -49,18 +47,6 @@ def day(n: int) -> str:
 
 def utc(n: int) -> str:
     return f"2024-03-{n:02d}T12:00:00Z"
-
-
-@pytest.fixture
-def new_secret(request: pytest.FixtureRequest) -> Callable[[], str]:
-    """Fresh GitHub classic tokens (ghp_ + 30 random + CRC32 checksum), deterministic per test."""
-    rng = random.Random(request.node.nodeid)
-    return lambda: generate_secret(GITHUB_PAT, rng)
-
-
-@pytest.fixture
-def repo(git_repo: Callable[..., GitRepo]) -> GitRepo:
-    return git_repo()
 
 
 def commit(repo: GitRepo, message: str, n: int, author: str = AUTHOR) -> str:

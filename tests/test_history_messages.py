@@ -6,32 +6,17 @@ with the real `git filter-repo --replace-message`."""
 from __future__ import annotations
 
 import json
-import random
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from keyguard.examples import generate_secret
 from keyguard.model import secret_hash
-from keyguard.signatures import load_builtin
 from tests.conftest import GitRepo
 from tests.test_history import EVENTS_ONLY, audit, commit, day, git_on, rev, run_cli
+from tests.test_hook_receive import Server
 from tests.test_purge import FILTER_REPO, REMOVED, filter_repo, needs_filter_repo
-
-GITHUB_PAT = {r.id: r for r in load_builtin()}["github.pat"]
-
-
-@pytest.fixture
-def new_secret(request: pytest.FixtureRequest) -> Callable[[], str]:
-    rng = random.Random(request.node.nodeid)
-    return lambda: generate_secret(GITHUB_PAT, rng)
-
-
-@pytest.fixture
-def repo(git_repo: Callable[..., GitRepo]) -> GitRepo:
-    return git_repo()
 
 
 def where(findings: list[dict[str, object]]) -> list[tuple[object, ...]]:
@@ -112,69 +97,28 @@ def test_messages_without_secrets_add_nothing_and_text_names_the_kind(
 
 
 def test_a_push_whose_commit_message_holds_a_token_is_rejected(
-    git_repo: Callable[..., GitRepo], tmp_path: Path, new_secret: Callable[[], str]
+    tmp_path: Path, new_secret: Callable[[], str]
 ) -> None:
     token = new_secret()
-    server = tmp_path / "server.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(server)], check=True)
-    work = git_repo("work")
-    done = subprocess.run(
-        ["keyguard", "install-hook", "pre-receive", "--repo", str(server)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    work.write("a.txt", "a\n")
-    work.commit("clean")
-    work.git("remote", "add", "origin", str(server))
-    work.git("push", "-q", "origin", "HEAD:refs/heads/main")
-    work.write("a.txt", "b\n")
-    work.commit(f"debug: the token was {token}")
-    push = subprocess.run(
-        ["git", "push", "origin", "HEAD:refs/heads/main"],
-        cwd=work.path,
-        env=work.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert push.returncode != 0
-    assert "<commit message>" in push.stderr and token not in push.stderr
+    server = Server(tmp_path, "sha1", tmp_path / "cache")
+    server.commit("a.txt", "b\n", f"debug: the token was {token}")
+    pushed = server.push("main")
+    assert not pushed.accepted
+    assert "<commit message>" in pushed.err and token not in pushed.err
 
 
 def test_a_pushed_annotated_tag_whose_message_holds_a_token_is_rejected(
-    git_repo: Callable[..., GitRepo], tmp_path: Path, new_secret: Callable[[], str]
+    tmp_path: Path, new_secret: Callable[[], str]
 ) -> None:
     token = new_secret()
-    server = tmp_path / "server.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(server)], check=True)
-    done = subprocess.run(
-        ["keyguard", "install-hook", "pre-receive", "--repo", str(server)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    work = git_repo("work")
-    work.write("a.txt", "a\n")
-    work.commit("clean")
-    work.git("remote", "add", "origin", str(server))
-    work.git("push", "-q", "origin", "HEAD:refs/heads/main")
+    server = Server(tmp_path, "sha1", tmp_path / "cache")
     # The tag points at a commit the server has: only the tag's own message is new.
-    work.git("tag", "-a", "v9", "-m", f"release\n\nsigned off with {token}")
-    push = subprocess.run(
-        ["git", "push", "origin", "refs/tags/v9"],
-        cwd=work.path,
-        env=work.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert push.returncode != 0, push.stderr
-    assert "<tag v9>" in push.stderr and token not in push.stderr
-    work.git("tag", "-a", "v10", "-m", "a clean release")
-    work.git("push", "-q", "origin", "refs/tags/v10")
+    server.git("tag", "-a", "v9", "-m", f"release\n\nsigned off with {token}")
+    pushed = server.push("refs/tags/v9")
+    assert not pushed.accepted, pushed.err
+    assert "<tag v9>" in pushed.err and token not in pushed.err
+    server.git("tag", "-a", "v10", "-m", "a clean release")
+    assert server.push("refs/tags/v10").accepted
 
 
 @needs_filter_repo

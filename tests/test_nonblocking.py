@@ -15,6 +15,7 @@ from keyguard.cli import main
 from keyguard.examples import generate_secret
 from keyguard.signatures import load_builtin
 from tests.conftest import GitRepo
+from tests.test_hook_receive import Server
 
 GITHUB_PAT = {r.id: r for r in load_builtin()}["github.pat"]
 CONFIG = 'nonblocking_contexts = ["test", "documentation"]\n'
@@ -71,41 +72,17 @@ def test_without_the_setting_every_leak_blocks(git_repo: Callable[..., GitRepo])
     assert try_commit(repo, "tests").returncode != 0
 
 
-def test_a_push_passes_with_a_test_token_and_the_server_says_so(
-    git_repo: Callable[..., GitRepo], tmp_path: Path
-) -> None:
-    server = tmp_path / "server.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(server)], check=True)
-    hook(server, "pre-receive")
-    subprocess.run(
-        ["git", "-C", str(server), "config", "keyguard.config", str(tmp_path / "k.toml")]
-    )
+def test_a_push_passes_with_a_test_token_and_the_server_says_so(tmp_path: Path) -> None:
+    server = Server(tmp_path, "sha1", tmp_path / "cache")
     (tmp_path / "k.toml").write_text(CONFIG, encoding="utf-8")
-    work = git_repo("work")
-    work.git("remote", "add", "origin", str(server))
-    work.write("tests/test_client.py", f'TOKEN = "{token("p")}"\n')
-    work.commit("tests")
-    push = subprocess.run(
-        ["git", "push", "origin", "HEAD:refs/heads/main"],
-        cwd=work.path,
-        env=work.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert push.returncode == 0, push.stderr
-    assert "not blocking" in push.stderr and "tests/test_client.py" in push.stderr
-    work.write("src/client.py", f'TOKEN = "{token("q")}"\n')
-    work.commit("code")
-    push = subprocess.run(
-        ["git", "push", "origin", "HEAD:refs/heads/main"],
-        cwd=work.path,
-        env=work.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert push.returncode != 0 and "src/client.py" in push.stderr
+    server.server_git("config", "keyguard.config", str(tmp_path / "k.toml"))
+    server.commit("tests/test_client.py", f'TOKEN = "{token("p")}"\n', "tests")
+    pushed = server.push("main")
+    assert pushed.accepted, pushed.err
+    assert "not blocking" in pushed.err and "tests/test_client.py" in pushed.err
+    server.commit("src/client.py", f'TOKEN = "{token("q")}"\n', "code")
+    pushed = server.push("main")
+    assert not pushed.accepted and "src/client.py" in pushed.err
 
 
 def test_an_unknown_context_is_a_configuration_error(

@@ -19,7 +19,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -167,11 +166,6 @@ def file_literals(path: Path) -> list[str]:
 @pytest.fixture
 def rng(request: pytest.FixtureRequest) -> random.Random:
     return random.Random(request.node.nodeid)
-
-
-@pytest.fixture
-def repo(git_repo: Callable[..., GitRepo]) -> GitRepo:
-    return git_repo()
 
 
 @needs_filter_repo

@@ -25,7 +25,7 @@ from keyguard.history import cache
 from keyguard.history.attribution import attribute, secrets_in
 from keyguard.history.events import Event, Known, find_events
 from keyguard.history.messages import MessageScanner, tag_objects, tag_records
-from keyguard.history.plan import StartProgress, file_rule_regex, make_plan, walk
+from keyguard.history.plan import StartProgress, file_rule_test, make_plan, walk
 from keyguard.model import Blob, Commit, Finding
 from keyguard.scope import AllRefs, HistoryScope
 from keyguard.signatures import Rule
@@ -124,7 +124,11 @@ def audit(
         *walked.messages,
     ]
     stats.messages = walked.message_count
-    tags = tag_records(repo) if isinstance(scope, AllRefs) else tag_objects(repo, scope.include)
+    try:
+        tags = tag_records(repo) if isinstance(scope, AllRefs) else tag_objects(repo, scope.include)
+    except ScanError as exc:
+        stats.errors.append(f"annotated tags' messages were not scanned: {exc}")
+        tags = []
     events += _tag_events(ctx, events, tags)
     events = _redacted_records(events, compiled)
     if options.need_values:
@@ -242,7 +246,7 @@ def _path_rule_findings(
         sha for sha, found in ctx.known.by_blob.items() if any(f.rule_id in limited for f in found)
     }
     pairs = {(c.new, c.path) for r in records for c in r.changes if c.new in shas}
-    file_rule = file_rule_regex(compiled)
+    file_rule = file_rule_test(compiled)
     if file_rule is not None:
         # Keyword-less file-format rules (.pgpass) never ran at "any path": blobs at their
         # paths. One alternation, one search per changed path.

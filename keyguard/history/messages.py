@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from keyguard.engine import CompiledRuleset, scan
-from keyguard.errors import ScanError
 from keyguard.history.events import Event
 from keyguard.history.salvage import parse_person
 from keyguard.model import LEAK_CATEGORIES, Finding
@@ -118,11 +117,9 @@ _TAG_FORMAT = (
 
 def tag_records(repo: Path) -> list[tuple[git.CommitRecord, str]]:
     """Each annotated tag as a record (its object id, tagger, date, subject and message) with
-    its pseudo-path; the signature of a signed tag is not part of the message."""
-    try:
-        out = git.run_git(repo, "for-each-ref", f"--format={_TAG_FORMAT}", "refs/tags")
-    except ScanError:
-        return []
+    its pseudo-path; the signature of a signed tag is not part of the message. Raises
+    ScanError when git cannot list the tags (the caller names it: the audit is incomplete)."""
+    out = git.run_git(repo, "for-each-ref", f"--format={_TAG_FORMAT}", "refs/tags")
     fields = out.split(b"\0")
     records: list[tuple[git.CommitRecord, str]] = []
     for i in range(0, len(fields) - 7, 7):

@@ -91,7 +91,7 @@ def walk(
     """List the plan's commits and scan the blobs they need. When the scope does not reach the
     root commits, the versions before its first commits are scanned too, or an edit next to an
     old secret would look like its introduction."""
-    file_rule = file_rule_regex(compiled)
+    file_rule = file_rule_test(compiled)
     store = git.GitStore(repo)
     messages = MessageScanner(compiled)
 
@@ -231,7 +231,7 @@ def _collect(
 PathTest = Callable[[str], bool]
 
 
-def file_rule_regex(compiled: CompiledRuleset) -> PathTest | None:
+def file_rule_test(compiled: CompiledRuleset) -> PathTest | None:
     """Whether a path is one a keyword-less file-format rule reads (.pgpass, .env...): one
     alternation of their paths, asked once per distinct path (a long history changes the same
     few thousand paths hundreds of thousands of times; the alternation costs microseconds)."""
