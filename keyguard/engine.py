@@ -15,8 +15,6 @@ import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-import regex
-
 from keyguard.controls import controls
 from keyguard.entropy import random_floor, shannon
 from keyguard.filters import Candidate, rejecting_filter
@@ -50,7 +48,7 @@ class CompiledRuleset:
     ruleset: Ruleset
     keywords: tuple[Keyword, ...]
     backend: Backend
-    path_patterns: tuple[tuple[regex.Pattern[str], ...], ...]  # per rule
+    path_patterns: tuple[tuple[str, ...], ...]  # per rule: its `paths` (compiled by path_matcher)
     path_only: tuple[int, ...]  # rules without keywords: run on every file their paths match
     specificity: tuple[int, ...]
     multiline: tuple[int, ...]  # per rule: max_span for multiline rules, 0 otherwise
@@ -113,18 +111,17 @@ def compile_ruleset(ruleset: Ruleset, matcher: str = "auto") -> CompiledRuleset:
         )
     )
     backend = make_backend(keywords, matcher)
-    path_patterns = tuple(tuple(regex.compile(p) for p in r.paths) for r in rules)
     return CompiledRuleset(
         ruleset=ruleset,
         keywords=keywords,
         backend=backend,
-        path_patterns=path_patterns,
+        path_patterns=tuple(r.paths for r in rules),
         path_only=tuple(i for i, r in enumerate(rules) if not r.keywords),
         specificity=tuple(_specificity(r) for r in rules),
         multiline=tuple(r.max_span if r.multiline else 0 for r in rules),
         path_restricted=tuple(i for i, r in enumerate(rules) if r.paths),
         path_matcher=PathMatcher(
-            [(i, p) for i, ps in enumerate(path_patterns) for p in ps], backend.name == "hyperscan"
+            [(i, p) for i, r in enumerate(rules) for p in r.paths], backend.name == "hyperscan"
         ),
         file_hints=tuple(
             (i, FileHint.of(r.file_contains)) for i, r in enumerate(rules) if r.file_contains

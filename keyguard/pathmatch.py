@@ -20,28 +20,36 @@ import regex
 class PathMatcher:
     """The rules (by index) whose `paths` match a path."""
 
-    def __init__(
-        self, patterns: Sequence[tuple[int, regex.Pattern[str]]], use_hyperscan: bool
-    ) -> None:
-        self._compiled = list(patterns)  # the rules' own compiled `paths`, not compiled again
+    def __init__(self, patterns: Sequence[tuple[int, str]], use_hyperscan: bool) -> None:
+        self._patterns = list(patterns)
+        # `regex` compiles in Python (about a millisecond a pattern): only what a path needs,
+        # when it first needs it, so a start that matches no path (a history audit) pays none.
+        self._all: list[tuple[int, regex.Pattern[str]]] | None = None
         self._db: Any = None
         self._fast: list[int] = []  # hyperscan id -> rule index
-        self._slow = self._compiled  # checked with regex on every path
+        self._slow: list[tuple[int, str]] = self._patterns  # checked with regex on every path
+        self._slow_compiled: list[tuple[int, regex.Pattern[str]]] | None = None
         if use_hyperscan and patterns:
             self._build(patterns)
 
-    def _build(self, compiled: Sequence[tuple[int, regex.Pattern[str]]]) -> None:
+    def _every(self) -> list[tuple[int, regex.Pattern[str]]]:
+        if self._all is None:
+            self._all = [(rule, regex.compile(p)) for rule, p in self._patterns]
+        return self._all
+
+    def _slow_ones(self) -> list[tuple[int, regex.Pattern[str]]]:
+        if self._slow_compiled is None:
+            self._slow_compiled = [(rule, regex.compile(p)) for rule, p in self._slow]
+        return self._slow_compiled
+
+    def _build(self, patterns: Sequence[tuple[int, str]]) -> None:
         try:
             import hyperscan
         except ImportError:
             return
         from keyguard import cache
 
-        accepted = [
-            (pos, rule, p.pattern)
-            for pos, (rule, p) in enumerate(compiled)
-            if _may_compile(p.pattern)
-        ]
+        accepted = [(pos, rule, p) for pos, (rule, p) in enumerate(patterns) if _may_compile(p)]
         if not accepted:
             return
         key = hashlib.sha256(repr([p for _, _, p in accepted]).encode()).hexdigest()[:24]
@@ -69,11 +77,11 @@ class PathMatcher:
         self._db = db
         self._fast = [rule for _, rule, _ in accepted]
         taken = {pos for pos, _, _ in accepted}
-        self._slow = [c for pos, c in enumerate(self._compiled) if pos not in taken]
+        self._slow = [c for pos, c in enumerate(self._patterns) if pos not in taken]
 
     def matching(self, path: str) -> set[int]:
         if self._db is None or not path.isascii():
-            return {rule for rule, pattern in self._compiled if pattern.search(path)}
+            return {rule for rule, pattern in self._every() if pattern.search(path)}
         found: set[int] = set()
         fast = self._fast
 
@@ -81,7 +89,7 @@ class PathMatcher:
             found.add(fast[index])
 
         self._db.scan(path.encode("ascii"), match_event_handler=on_match)
-        found.update(rule for rule, pattern in self._slow if pattern.search(path))
+        found.update(rule for rule, pattern in self._slow_ones() if pattern.search(path))
         return found
 
 
