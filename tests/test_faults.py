@@ -211,8 +211,10 @@ def descendants(pid: int) -> dict[int, list[str]]:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             if fields[0] == "Z":
                 continue
+            # Both or neither: a process that exits between the two reads is skipped whole.
+            argv = (entry / "cmdline").read_bytes().decode().split("\0")
             parents[int(entry.name)] = int(fields[1])
-            argvs[int(entry.name)] = (entry / "cmdline").read_bytes().decode().split("\0")
+            argvs[int(entry.name)] = argv
         except (OSError, ValueError, IndexError):
             continue  # gone meanwhile
     out: dict[int, list[str]] = {}
