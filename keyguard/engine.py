@@ -343,6 +343,8 @@ def _run_rule(
             )
             if rejecting_filter(candidate, rule.active_filters()) is not None:
                 continue
+            if rule.downgrade and rejecting_filter(candidate, rule.downgrade) is not None:
+                confidence = "low"
             found.append(
                 _Raw(
                     rule_index, match.start(), match.end(), s_start, s_end, secret, confidence, None

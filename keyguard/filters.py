@@ -89,6 +89,8 @@ _PLACEHOLDER_WORDS = regex.compile(
     | \btodo\b | \bfixme\b | foobar | \bnotset\b | secret[_-]?key[_-]?here | ^test$ | ^password$
     | replace[_-]?with | change[_-]?this | generate[_-]?(?:one|me|your|a[_-]|new|random|with|it)
     | random[_-]?char | fill[_-]?(?:in|me) | \bset[_-]?me\b | put[_-]?your | (?:add|enter)[_-]?your
+    | ^(?:my|the|some)[_-]?(?:secret[_-]?)?(?:password|passwd|pass|pwd|secret|token|key|apikey)\d{0,3}$
+    | ^(?:secret|passwd|pass|pwd|token|apikey|api[_-]key)$
     """
 )
 _TEMPLATE = regex.compile(
@@ -599,7 +601,8 @@ def is_declared_base64_placeholder(c: Candidate) -> bool:
     if raw is None:
         return True
     try:
-        text = raw.decode("utf-8")
+        # `echo pw | base64` and editors that save with a newline keep it in the encoding
+        text = raw.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
         return True
     inner = Candidate(secret=text, match=text, line=c.line, head=c.head)

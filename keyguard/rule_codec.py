@@ -81,4 +81,5 @@ def _is_consistent(rule: Rule) -> bool:
         and rule.confidence in CONFIDENCES
         and (rule.validator is None or rule.validator in VALIDATORS)
         and all(f in FILTERS for f in rule.filters)
+        and all(f in FILTERS for f in rule.downgrade)
     )

@@ -46,6 +46,7 @@ _KNOWN = {
     "pairs_with",
     "tags",
     "requires",
+    "downgrade",
 }
 _ID = regex.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
 _FILE_KEYS = ("rule", "playbook")  # the tables a rule file may hold
@@ -93,6 +94,11 @@ class Rule:
     # Literals (any case) one of which a window must hold before the pattern runs there: a
     # cheap guard for rules whose keywords are common (`sha1(`) but whose pattern is costly.
     requires: tuple[str, ...] = ()
+    # Filters whose verdict lowers the finding's confidence to "low" instead of dropping it.
+    # A tool's own credential file (.netrc, sftp-config.json, a FileZilla store) holds a real
+    # credential even when it is a weak one (hunter22, admin123): a weak password that leaks is
+    # no less leaked, while the same value in code or docs is usually a default or an example.
+    downgrade: tuple[str, ...] = ()
 
     def guard(self) -> regex.Pattern[bytes] | None:
         if not self.requires:
@@ -154,6 +160,7 @@ def _rule_key(rule: Rule) -> list[Any]:
         rule.max_span,
         list(rule.filters),
         list(rule.requires),
+        list(rule.downgrade),
     ]
 
 
@@ -307,6 +314,13 @@ def parse_rule(entry: object, source: str, index: int) -> Rule:
     bad_filters = sorted(set(filters) - set(FILTERS))
     if bad_filters:
         raise fail(f"unknown filter(s) {', '.join(bad_filters)} (known: {', '.join(FILTERS)})")
+    downgrade = _strings(entry, "downgrade", fail)
+    bad_downgrade = sorted(set(downgrade) - set(FILTERS))
+    if bad_downgrade:
+        raise fail(f"unknown filter(s) in `downgrade`: {', '.join(bad_downgrade)}")
+    both = sorted(set(downgrade) & set(filters))
+    if both:
+        raise fail(f"{', '.join(both)} in both `filters` and `downgrade`: a filter drops or lowers")
     examples = _strings(entry, "examples", fail)
     if not examples:
         raise fail("needs at least one example")
@@ -354,6 +368,7 @@ def parse_rule(entry: object, source: str, index: int) -> Rule:
         source=source,
         tags=_strings(entry, "tags", fail),
         requires=_strings(entry, "requires", fail),
+        downgrade=downgrade,
     )
 
 
