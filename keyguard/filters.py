@@ -21,6 +21,8 @@ provider formats are themselves hex strings or UUIDs. A rule may list its filter
 | identifier         | code identifiers and attribute chains: self.password (generic rules) |
 | weak-password      | defaults (admin, root, guest), user == password, values naming       |
 |                    | themselves (password1, mysecret), one character class (generic rules)|
+| default-password   | installation defaults and user == password (opt-in: for rules that   |
+|                    | only lower a weak password's confidence, `downgrade`)                |
 | pem-body           | key blocks whose body is truncated, repetitive or too short (opt-in) |
 | k8s-secret         | base64 values outside a `kind: Secret`, or decoding to a placeholder |
 |                    | (opt-in)                                                             |
@@ -512,6 +514,19 @@ def is_weak_password(c: Candidate) -> bool:
     return False
 
 
+# what installers and guides set: _DEFAULTS plus the words weak-password catches by shape
+_INSTALL_DEFAULTS = _DEFAULTS | frozenset(("admin", "administrator", "password", "changeme"))
+
+
+def is_default_password(c: Candidate) -> bool:
+    """An installation's default (root, postgres, guest...) or the user name again
+    (postgres:postgres, app:app@db): what a fresh setup or a guide has, not a chosen password.
+    Where weak passwords only lower confidence (a tool's credential file), these still drop."""
+    value = c.secret
+    pair = f"{value}:{value}"
+    return value.lower() in _INSTALL_DEFAULTS or pair in c.line or pair in c.match
+
+
 # a lowercase word and a number (minio123, bitnami1234), a date or timestamp
 _WORD_NUMBER = regex.compile(r"^[a-z]{3,}[0-9]{1,6}$|^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}|$)")
 
@@ -902,6 +917,7 @@ FILTERS: dict[str, Predicate] = {
     "path-like": is_path_like,
     "identifier": is_identifier,
     "weak-password": is_weak_password,
+    "default-password": is_default_password,
     "pem-body": has_bad_key_body,
     "k8s-secret": is_outside_k8s_secret,
     "basic-auth": is_not_basic_auth,

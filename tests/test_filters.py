@@ -292,6 +292,22 @@ CASES: dict[str, tuple[list[Candidate], list[Candidate]]] = {
             cand(_b64("alice:" + PASSWORD)),
         ],
     ),
+    "default-password": (
+        [
+            cand("postgres"),
+            cand("root"),
+            cand("Admin"),
+            cand("appuser1", match="postgres://appuser1:appuser1@db"),
+            cand("svc", line="localhost:5432:*:svc:svc"),
+        ],
+        [
+            cand(PASSWORD),
+            cand("Password123!"),
+            cand("mysecret99"),
+            cand("Copper-Lantern-47!"),
+            cand("appuser1", match="postgres://deploy:appuser1@db"),
+        ],
+    ),
     "pem-body": (
         [
             cand(_pem("MIIEpAIBAAKCAQEA" + "A" * 200)),
