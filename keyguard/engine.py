@@ -20,7 +20,7 @@ from keyguard.entropy import random_floor, shannon
 from keyguard.filters import Candidate, rejecting_filter
 from keyguard.hints import FileHint
 from keyguard.keyinfo import describe as describe_key
-from keyguard.matcher import Backend, Keyword, build_keywords, make_backend
+from keyguard.matcher import Backend, Hit, Keyword, build_keywords, make_backend
 from keyguard.model import Finding
 from keyguard.pathmatch import PathMatcher
 from keyguard.signatures import Rule, Ruleset
@@ -55,7 +55,9 @@ class CompiledRuleset:
     path_restricted: tuple[int, ...]  # rules with `paths`
     # Which path-limited rules a path meets (keyguard.pathmatch: one hyperscan scan per path).
     path_matcher: PathMatcher
-    file_hints: tuple[tuple[int, FileHint], ...]  # rules with `file_contains` (keyguard.hints)
+    # Rules with `file_contains` (keyguard.hints): (rule, hint, the keywords that lead to the
+    # rule, or None for a keyword-less rule).
+    file_hints: tuple[tuple[int, FileHint, frozenset[int] | None], ...]
     # Per rule: could an encoded value on its keyword's line be its secret? Not for rules whose
     # keyword is the token's own prefix (ghp_...): decoding their lines would find nothing new.
     needs_context: tuple[bool, ...]
@@ -124,7 +126,15 @@ def compile_ruleset(ruleset: Ruleset, matcher: str = "auto") -> CompiledRuleset:
             [(i, p) for i, r in enumerate(rules) for p in r.paths], backend.name == "hyperscan"
         ),
         file_hints=tuple(
-            (i, FileHint.of(r.file_contains)) for i, r in enumerate(rules) if r.file_contains
+            (
+                i,
+                FileHint.of(r.file_contains),
+                frozenset(k for k, kw in enumerate(keywords) if i in kw.rules)
+                if r.keywords
+                else None,
+            )
+            for i, r in enumerate(rules)
+            if r.file_contains
         ),
         # A setting (verify=False, md5(password)) is never base64-encoded: hygiene rules'
         # keyword lines are not decoded (a cost on every hit in code-heavy history).
@@ -206,13 +216,9 @@ def _scan_buffer(
     # are kept later only where the path fits), but keyword-less file-format rules (.pgpass)
     # would have to read every blob whole: they wait for a real path.
     blocked = compiled.blocked_for(path) if path is not None else frozenset(compiled.path_only)
+    hits = compiled.backend.hits(data)
     if compiled.file_hints:
-        # Rules that only make sense in some documents (a Kubernetes Secret...) say so with a
-        # pattern over the file's first 4 KB: checked once per blob, not per hit.
-        head = data[:4096]
-        missing = {i for i, hint in compiled.file_hints if not hint.found_in(head)}
-        if missing:
-            blocked = blocked | missing
+        blocked = _apply_hints(data, hits, compiled, blocked)
     plan = compiled.plan_for(blocked)
     windows: dict[int, list[list[int]]] = {}
     decode_runs: set[tuple[int, int]] = set()
@@ -224,7 +230,7 @@ def _scan_buffer(
     decoding = depth < MAX_DEPTH
     # Hits arrive sorted, so each rule's windows arrive in order and merge on the fly.
     marked = False  # whether this line's context was queued for decoding
-    for start, end, kw_index in compiled.backend.hits(data):
+    for start, end, kw_index in hits:
         active, context_rule = plan[kw_index]
         if active is None:  # a derived (base64) keyword
             if decoding and start >= run_end:  # hits are sorted: one lookup per run
@@ -282,6 +288,28 @@ def _scan_buffer(
     for l_start, l_end in sorted(encoded_lines):
         raws.extend(_scan_base64_in_line(data, l_start, l_end, path, compiled, depth, errors))
     return raws
+
+
+def _apply_hints(
+    data: bytes, hits: list[Hit], compiled: CompiledRuleset, blocked: frozenset[int]
+) -> frozenset[int]:
+    """`blocked` plus the rules whose document hint (a Kubernetes Secret...) is not in the
+    blob's first 4 KB. The hint is read only where its rule could run: a rule none of whose
+    keywords hit has nothing to run on (blocked or not, the plan for the hits is the same), and
+    that is almost every blob of a history (three hints on each cost 1 s of git.git's)."""
+    missing: set[int] = set()
+    hit_keywords: set[int] | None = None
+    for rule_index, hint, keywords in compiled.file_hints:
+        if rule_index in blocked:
+            continue
+        if keywords is not None:
+            if hit_keywords is None:
+                hit_keywords = {kw_index for _, _, kw_index in hits}
+            if hit_keywords.isdisjoint(keywords):
+                continue
+        if not hint.found_in(data[:4096]):
+            missing.add(rule_index)
+    return blocked | missing if missing else blocked
 
 
 def _run_rule(
