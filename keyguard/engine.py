@@ -50,6 +50,9 @@ class CompiledRuleset:
     backend: Backend
     path_patterns: tuple[tuple[str, ...], ...]  # per rule: its `paths` (compiled by path_matcher)
     path_only: tuple[int, ...]  # rules without keywords: run on every file their paths match
+    # path_only plus the `path_first` rules: not run at "any path" (a history's blob pass); the
+    # history scans the blobs at their paths instead (history.plan.file_rule_test).
+    path_first: tuple[int, ...]
     specificity: tuple[int, ...]
     multiline: tuple[int, ...]  # per rule: max_span for multiline rules, 0 otherwise
     path_restricted: tuple[int, ...]  # rules with `paths`
@@ -119,6 +122,7 @@ def compile_ruleset(ruleset: Ruleset, matcher: str = "auto") -> CompiledRuleset:
         backend=backend,
         path_patterns=tuple(r.paths for r in rules),
         path_only=tuple(i for i, r in enumerate(rules) if not r.keywords),
+        path_first=tuple(i for i, r in enumerate(rules) if not r.keywords or r.path_first),
         specificity=tuple(_specificity(r) for r in rules),
         multiline=tuple(r.max_span if r.multiline else 0 for r in rules),
         path_restricted=tuple(i for i, r in enumerate(rules) if r.paths),
@@ -214,8 +218,9 @@ def _scan_buffer(
     multiline = compiled.multiline
     # At "any path", rules limited to some paths that have keywords still run (their findings
     # are kept later only where the path fits), but keyword-less file-format rules (.pgpass)
-    # would have to read every blob whole: they wait for a real path.
-    blocked = compiled.blocked_for(path) if path is not None else frozenset(compiled.path_only)
+    # would have to read every blob whole, and `path_first` ones would run on every keyword
+    # hit for files that rarely exist: they wait for a real path.
+    blocked = compiled.blocked_for(path) if path is not None else frozenset(compiled.path_first)
     hits = compiled.backend.hits(data)
     if compiled.file_hints:
         blocked = _apply_hints(data, hits, compiled, blocked)

@@ -47,6 +47,7 @@ _KNOWN = {
     "tags",
     "requires",
     "downgrade",
+    "path_first",
 }
 _ID = regex.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
 _FILE_KEYS = ("rule", "playbook")  # the tables a rule file may hold
@@ -99,6 +100,12 @@ class Rule:
     # credential even when it is a weak one (hunter22, admin123): a weak password that leaks is
     # no less leaked, while the same value in code or docs is usually a default or an example.
     downgrade: tuple[str, ...] = ()
+    # Read a blob only where it sits at one of `paths`. A history audit scans each blob once at
+    # "any path" and rescans at their paths the blobs a path-limited rule found something in; a
+    # rule whose paths name a file few repositories hold (.pypirc, murmur.ini) skips that first
+    # pass, and the blobs committed at its paths are scanned there (as keyword-less rules are):
+    # its keywords (`password`) otherwise cost a window on every hit of every blob.
+    path_first: bool = False
 
     def guard(self) -> regex.Pattern[bytes] | None:
         if not self.requires:
@@ -161,6 +168,7 @@ def _rule_key(rule: Rule) -> list[Any]:
         list(rule.filters),
         list(rule.requires),
         list(rule.downgrade),
+        rule.path_first,
     ]
 
 
@@ -303,6 +311,9 @@ def parse_rule(entry: object, source: str, index: int) -> Rule:
             raise fail(f"path pattern {path_re!r} does not compile: {exc}") from None
     if not keywords and not paths:
         raise fail("needs `keywords` (or `paths` for a rule that applies to whole files)")
+    path_first = _bool(entry, "path_first", fail)
+    if path_first and not paths:
+        raise fail("`path_first` needs `paths` (the files the rule is read in)")
     if any(len(k) < 3 for k in keywords):
         raise fail("keywords must be at least 3 characters (shorter ones match everywhere)")
     if any(len(k) > MAX_KEYWORD for k in keywords):
@@ -369,6 +380,7 @@ def parse_rule(entry: object, source: str, index: int) -> Rule:
         tags=_strings(entry, "tags", fail),
         requires=_strings(entry, "requires", fail),
         downgrade=downgrade,
+        path_first=path_first,
     )
 
 

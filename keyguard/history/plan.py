@@ -232,10 +232,10 @@ PathTest = Callable[[str], bool]
 
 
 def file_rule_test(compiled: CompiledRuleset) -> PathTest | None:
-    """Whether a path is one a keyword-less file-format rule reads (.pgpass, .env...): one
+    """Whether a path is one a keyword-less or `path_first` rule reads (.pgpass, .pypirc): one
     alternation of their paths, asked once per distinct path (a long history changes the same
     few thousand paths hundreds of thousands of times; the alternation costs microseconds)."""
-    patterns = [p for i in compiled.path_only for p in compiled.path_patterns[i]]
+    patterns = [p for i in compiled.path_first for p in compiled.path_patterns[i]]
     if not patterns:
         return None
     union = regex.compile("|".join(f"(?:{p})" for p in patterns))
