@@ -304,6 +304,7 @@ def _apply_hints(
     that is almost every blob of a history (three hints on each cost 1 s of git.git's)."""
     missing: set[int] = set()
     hit_keywords: set[int] | None = None
+    head = data[:4096]
     for rule_index, hint, keywords in compiled.file_hints:
         if rule_index in blocked:
             continue
@@ -312,7 +313,7 @@ def _apply_hints(
                 hit_keywords = {kw_index for _, _, kw_index in hits}
             if hit_keywords.isdisjoint(keywords):
                 continue
-        if not hint.found_in(data[:4096]):
+        if not hint.found_in(head):
             missing.add(rule_index)
     return blocked | missing if missing else blocked
 

@@ -19,6 +19,7 @@ from keyguard.errors import ConfigError
 from keyguard.signatures import load_builtin, parse_rule
 from tests.conftest import GitRepo
 from tests.test_history import audit, commit
+from tests.test_signatures import _rule
 
 
 def strong(rng: random.Random) -> str:
@@ -45,17 +46,7 @@ def test_builtin_path_first_rules_have_paths_and_keywords() -> None:
 
 
 def test_path_first_without_paths_is_a_config_error() -> None:
-    entry = {
-        "id": "corp.thing",
-        "title": "x",
-        "provider": "corp",
-        "category": "secret",
-        "severity": "high",
-        "pattern": "thing=(?P<secret>[a-z]{12})",
-        "keywords": ["thing="],
-        "examples": ["thing=abcdefghijkl"],
-        "path_first": True,
-    }
+    entry = _rule(path_first=True)
     with pytest.raises(ConfigError, match="`path_first` needs `paths`"):
         parse_rule(entry, "rules.toml", 0)
     with pytest.raises(ConfigError, match="true or false"):

@@ -248,8 +248,8 @@ def _path_rule_findings(
     pairs = {(c.new, c.path) for r in records for c in r.changes if c.new in shas}
     file_rule = file_rule_test(compiled)
     if file_rule is not None:
-        # Keyword-less and `path_first` rules (.pgpass, .pypirc) never ran at "any path": blobs at their
-        # paths. One alternation, one search per changed path.
+        # Keyword-less and `path_first` rules (.pgpass, .pypirc) never ran at "any path": blobs
+        # at their paths. One alternation, one search per changed path.
         pairs |= {
             (c.new, c.path)
             for r in records

@@ -35,12 +35,11 @@ def is_message_path(path: str) -> bool:
     return path == MESSAGE_PATH or (path.startswith("<tag ") and path.endswith(">"))
 
 
-# A message's commit or tag, held as a tuple of strings until its batch is scanned: such
-# tuples are untracked by the garbage collector, where a batch of records (each with its tuple
-# of changes) made every collection walk them again (git.git: 1.2 s of a history audit).
-_Owner = tuple[
-    str, tuple[str, ...], str, str, str, str
-]  # sha, parents, author, date, summary, path
+# A message's commit or tag (sha, parents, author, date, summary, path), held as a tuple of
+# strings until its batch is scanned: such tuples are untracked by the garbage collector, where
+# a batch of records (each with its tuple of changes) made every collection walk them again
+# (git.git: 1.2 s of a history audit).
+_Owner = tuple[str, tuple[str, ...], str, str, str, str]
 
 
 @dataclass(slots=True)

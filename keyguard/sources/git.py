@@ -63,8 +63,8 @@ def is_zero(sha: str) -> bool:
     return len(sha) in _ID_LENGTHS and not sha.strip("0")
 
 
-_HEX_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
-_HEX_ID_BYTES = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_HEX_ID = re.compile("|".join(f"[0-9a-f]{{{n}}}" for n in _ID_LENGTHS))
+_HEX_ID_BYTES = re.compile(_HEX_ID.pattern.encode("ascii"))
 
 
 def is_object_id(text: str | bytes) -> bool:
