@@ -57,3 +57,63 @@ def context_of(path: str) -> str:
     if _DOC_DIR.search(path) or _DOC_FILE.search(path):
         return DOCUMENTATION
     return CODE
+
+
+# A documented example inside code. Python modules (ansible's thousands among them) carry their
+# usage as a string, `EXAMPLES = r'''...'''`, with made-up tokens in it, and docstrings show calls
+# with sample credentials. The path says "code"; the string around the finding says "example".
+_TRIPLE = re.compile(rb"'''|\"\"\"")
+_DOC_NAME = re.compile(
+    rb"(?:^|[^\w])(?:[A-Z_]*_)?(?:EXAMPLES?|DOCUMENTATION|USAGE|RETURN|SAMPLES?|__doc__)"
+    rb"\s*[:=]\s*[rRuUbB]{0,2}$"
+)
+_STRING_PREFIX = re.compile(rb"^\s*[rRuUbBfF]{0,2}$")
+_HEAD_LINE = re.compile(rb"^\s*(?:#.*|from __future__ .*|)$")  # before a module docstring
+
+
+def documentation_strings(data: bytes) -> list[tuple[int, int]]:
+    """The spans of DATA's triple-quoted documentation strings: strings assigned to EXAMPLES,
+    DOCUMENTATION, USAGE, RETURN..., and docstrings (a string opening a line right after a
+    `def ...:`/`class ...:` line, or the module's first statement).
+
+    Triple quotes are paired left to right (single-quoted triples inside a double-quoted
+    string do not close it); quotes inside comments or one-line strings can mislead it, which
+    costs a rank, never a finding. Read once per blob that has findings, never for the others."""
+    spans: list[tuple[int, int]] = []
+    opener: re.Match[bytes] | None = None
+    for quote in _TRIPLE.finditer(data):
+        if opener is None:
+            opener = quote
+            continue
+        if quote.group() != opener.group():
+            continue
+        if _is_documentation_string(data, opener.start()):
+            spans.append((opener.end(), quote.start()))
+        opener = None
+    if opener is not None and _is_documentation_string(data, opener.start()):
+        spans.append((opener.end(), len(data)))  # unclosed: to the end of the blob
+    return spans
+
+
+def _is_documentation_string(data: bytes, start: int) -> bool:
+    line_start = data.rfind(b"\n", 0, start) + 1
+    lead = data[line_start:start]
+    if _DOC_NAME.search(lead):
+        return True
+    if not _STRING_PREFIX.match(lead):
+        return False  # a string passed or assigned: test data, a template, a fixture's key
+    before = data[:line_start].rstrip()
+    if before.rsplit(b"\n", 1)[-1].rstrip().endswith(b":"):  # first statement of a def/class
+        return True
+    return all(_HEAD_LINE.match(line) for line in before.split(b"\n"))  # the module docstring
+
+
+def embedded_context(spans: list[tuple[int, int]], offset: int) -> str:
+    """EXAMPLE when OFFSET lies inside one of the documentation strings SPANS, else CODE."""
+    return EXAMPLE if any(lo <= offset < hi for lo, hi in spans) else CODE
+
+
+def finding_context(path: str, embedded: str) -> str:
+    """What the path says, and where it says code, what the content around the finding says."""
+    by_path = context_of(path)
+    return by_path if by_path != CODE else embedded

@@ -15,6 +15,7 @@ import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from keyguard.context import documentation_strings, embedded_context
 from keyguard.controls import controls
 from keyguard.entropy import random_floor, shannon
 from keyguard.filters import Candidate, rejecting_filter
@@ -538,6 +539,7 @@ def _resolve_overlaps(raws: list[_Raw], specificity: Sequence[int]) -> list[_Raw
 
 def _locate(data: bytes, path: str, raws: list[_Raw], rules: Sequence[Rule]) -> list[Finding]:
     findings: list[Finding] = []
+    documentation = documentation_strings(data) if raws else []
     for raw in raws:
         line, column = _line_col(data, raw.secret_start)
         end_line, end_column = _line_col(data, raw.secret_end)
@@ -560,6 +562,7 @@ def _locate(data: bytes, path: str, raws: list[_Raw], rules: Sequence[Rule]) -> 
                 tags=controls(rule),
                 provider=rule.provider,
                 key_info=describe_key(raw.secret) if rule.category == "private-key" else None,
+                content_context=embedded_context(documentation, raw.secret_start),
             )
         )
     return findings

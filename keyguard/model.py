@@ -84,6 +84,10 @@ class Finding:
     # blob's findings (and its cache entries) while the path is filled in; `location` joins them.
     member: str | None = None
     where: str | None = None
+    # EXAMPLE when the finding sits inside a documentation string of a code file (an ansible
+    # module's EXAMPLES block, a docstring; context.embedded_context): found from the content,
+    # so it is kept with the blob's findings, while the path's part of `context` is not.
+    content_context: str = ""
     # A finding restored from the history cache keeps no secret value (secret is ""): only its
     # hash and preview, so the cache file never holds a credential.
     known_hash: str | None = field(default=None, repr=False)
@@ -101,9 +105,9 @@ class Finding:
     @property
     def context(self) -> str:
         """ "test", "documentation", "example" or "" (code): how a reviewer ranks it (context.py)."""
-        from keyguard.context import context_of
+        from keyguard.context import finding_context
 
-        return context_of(self.path)
+        return finding_context(self.path, self.content_context)
 
     @property
     def fingerprint(self) -> str:

@@ -19,7 +19,9 @@ from keyguard.report.model import Report
 from keyguard.run import Settings
 
 # Entry keys that are not the Finding field of the same name (finding_dict's names).
-_RENAMED = {"playbook": "remediation", "key": "key_info"}
+# "context" is the path's context or, where that says code, the content's (model.Finding):
+# either way what the rebuilt Finding's content_context must give back.
+_RENAMED = {"playbook": "remediation", "key": "key_info", "context": "content_context"}
 # Set below, or not the field: `remediation` is the playbook's steps (the field is `playbook`).
 _DERIVED = {"secret", "known_hash", "known_preview", "commit", "remediation"}
 _TUPLES = {"tags", "places"}

@@ -28,7 +28,8 @@ from keyguard.sources.git import is_object_id
 # holds archives as skipped binaries and notebooks as plain JSON text.
 # /6: keyed digests (keyguard.digest), and UTF-16/32 blobs are text now (a /5 cache holds them
 # as scanned binaries). /5: findings keep their key description.
-MAGIC = "keyguard.history-cache/7"
+# /8: findings keep their content context (a module's EXAMPLES string: context.py).
+MAGIC = "keyguard.history-cache/8"
 
 # One finding inside a blob, without its path and without its value (hash and preview only):
 # enough to rebuild the Finding, never enough to use the credential.
@@ -50,6 +51,7 @@ def store_finding(f: Finding) -> Stored:
         f.key_info,
         f.member,
         f.where,
+        f.content_context,
     ]
 
 
@@ -57,7 +59,7 @@ def load_finding(entry: Sequence[Any], rules: Mapping[str, Rule], path: str) -> 
     rule_id, hashed, preview, line, column, end_line, end_column, confidence, decoded, paired = (
         entry[:10]
     )
-    key_info, member, where = entry[10:13]
+    key_info, member, where, content_context = entry[10:14]
     rule = rules.get(rule_id)
     if rule is None:
         return None
@@ -83,6 +85,7 @@ def load_finding(entry: Sequence[Any], rules: Mapping[str, Rule], path: str) -> 
         key_info=key_info,
         member=member,
         where=where,
+        content_context=str(content_context or ""),
     )
 
 
@@ -183,10 +186,12 @@ class HistoryCache:
 
 def _is_stored(entry: object) -> bool:
     """One stored finding: [rule_id, secret_hash, preview, line, column, end_line, end_column, confidence,
-    decoded, paired_with, key_info, member, where]."""
-    if not isinstance(entry, list) or len(entry) != 13:
+    decoded, paired_with, key_info, member, where, content_context]."""
+    if not isinstance(entry, list) or len(entry) != 14:
         return False
     if not all(e is None or isinstance(e, str) for e in entry[11:13]):
+        return False
+    if not isinstance(entry[13], str):
         return False
     rule_id, hashed, preview, line, column, end_line, end_column, confidence, decoded, paired = (
         entry[:10]
