@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import itertools
 import json
@@ -267,10 +268,24 @@ _YAML_ALIAS = regex.compile(r"^\*[A-Za-z_][\w.-]*$")
 _YAML_ALIAS_LINE = regex.compile(r":\s+\*[A-Za-z_][\w.-]*\s*(?:#.*)?$")
 
 
+# A PowerShell command's result assigned (`$password = Get-AnsibleParam -obj $params ...`): the
+# value is a cmdlet named Verb-Noun with one of PowerShell's approved verbs (seen in ansible's
+# Windows modules); a password spelled that way would need the `$var = ` in front as well.
+_CMDLET = regex.compile(
+    r"^(?:Get|Set|New|Remove|Add|Clear|Copy|Convert|ConvertTo|ConvertFrom|Read|Write|Test|Invoke|"
+    r"Import|Export|Select|Out|Format|Start|Stop|Join|Split|Resolve|Update|Find|Install|Enable|"
+    r"Disable|Register|Unregister|Protect|Unprotect|Request|Send|Receive|Expand|Compress|Wait)"
+    r"-[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)*$"
+)
+_CMDLET_ASSIGNMENT = regex.compile(r"\$[\w:]+\s*=\s*(?:\(\s*)?[A-Z][a-z]+-[A-Z]")
+
+
 def is_reference(c: Candidate) -> bool:
     if _REFERENCE.search(c.secret):
         return True
     if _YAML_ALIAS.match(c.secret) and _YAML_ALIAS_LINE.search(c.line):
+        return True
+    if _CMDLET.match(c.secret) and _CMDLET_ASSIGNMENT.search(c.line):
         return True
     # arn:aws:secretsmanager:...:secret:prod/db names a secret, it does not hold one
     return "arn:aws" in c.line and any(c.secret in m.group() for m in _ARN.finditer(c.line))
@@ -769,17 +784,27 @@ def _plain_text_document(head: str) -> bool:
     return prose * 10 >= len(lines) * 6
 
 
+# Checks of the head alone are memoised: every candidate of a blob shares its head, and a history
+# reads hundreds of versions of a file whose first 4 KB never changed (on ansible's history 11k
+# test-code checks of 4 KB heads took 11 s, most of them repeats).
+_per_head = functools.lru_cache(maxsize=1024)
+
+
 def is_documentation(c: Candidate) -> bool:
     """The file is Markdown, reStructuredText, AsciiDoc or plain prose (head-based): settings
     quoted in docs are instructions or warnings for people, not configuration."""
-    head = c.head.lstrip()
-    if head[:1] in "{[":  # JSON (a notebook's Markdown cells are still a notebook)
+    return _documentation_head(c.head)
+
+
+@_per_head
+def _documentation_head(head: str) -> bool:
+    if head.lstrip()[:1] in "{[":  # JSON (a notebook's Markdown cells are still a notebook)
         return False
-    if _MARKUP.search(c.head):
+    if _MARKUP.search(head):
         return True
-    if _CODE_HEAD.search(c.head):
+    if _CODE_HEAD.search(head):
         return False
-    return bool(_UNDERLINED.search(c.head)) or _plain_text_document(c.head)
+    return bool(_UNDERLINED.search(head)) or _plain_text_document(head)
 
 
 # Test code, from the file's first 4 KB (lowercased): test frameworks' imports and idioms.
@@ -808,7 +833,12 @@ def is_test_code(c: Candidate) -> bool:
     PHPUnit, NUnit/xUnit, C/C++ test frameworks, git-style shell tests, bats): tests exercise
     insecure settings on purpose. Data fixtures (an htpasswd file under tests/) are not
     recognisable by content."""
-    return bool(_TEST_HEAD.search(c.head))
+    return _test_head(c.head)
+
+
+@_per_head
+def _test_head(head: str) -> bool:
+    return bool(_TEST_HEAD.search(head))
 
 
 # Linter and scanner rule ids quoted on the line (ruff/bandit S501/B501, gosec G402, .NET
@@ -843,7 +873,12 @@ def is_linter_rule(c: Candidate) -> bool:
     prefix = c.line[:where] if where >= 0 else c.line
     if _LINTER_ID.search(c.line) or _LINTER_FIELD.search(prefix) or _SUPPRESSED.search(c.line):
         return True
-    return bool(_ESLINT_CONFIG.search(c.head))
+    return _eslint_head(c.head)
+
+
+@_per_head
+def _eslint_head(head: str) -> bool:
+    return bool(_ESLINT_CONFIG.search(head))
 
 
 # Files that define detection rules or playbooks: keyguard and gitleaks rule files
@@ -854,7 +889,12 @@ _SEMGREP = regex.compile(r"(?m)^rules:\s*$[\s\S]*^\s*(?:-\s+)?languages:")
 
 def is_rule_file(c: Candidate) -> bool:
     """The file defines scanner rules (their examples quote insecure code on purpose)."""
-    return bool(_RULE_FILE.search(c.head) or _SEMGREP.search(c.head))
+    return _rule_file_head(c.head)
+
+
+@_per_head
+def _rule_file_head(head: str) -> bool:
+    return bool(_RULE_FILE.search(head) or _SEMGREP.search(head))
 
 
 _URL_HOST = regex.compile(
