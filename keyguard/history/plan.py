@@ -16,8 +16,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-import regex
-
 from keyguard.driver import Progress, Scanned, SkipPolicy, Stats, scan_blobs
 from keyguard.engine import CompiledRuleset
 from keyguard.errors import ScanError
@@ -232,19 +230,20 @@ PathTest = Callable[[str], bool]
 
 
 def file_rule_test(compiled: CompiledRuleset) -> PathTest | None:
-    """Whether a path is one a keyword-less or `path_first` rule reads (.pgpass, .pypirc): one
-    alternation of their paths, asked once per distinct path (a long history changes the same
-    few thousand paths hundreds of thousands of times; the alternation costs microseconds)."""
-    patterns = [p for i in compiled.path_first for p in compiled.path_patterns[i]]
-    if not patterns:
+    """Whether a path is one a keyword-less or `path_first` rule reads (.pgpass, .pypirc): the
+    ruleset's path matcher (one hyperscan scan where it is installed), asked once per distinct
+    path (a long history changes the same few thousand paths hundreds of thousands of times;
+    an alternation of the 34 patterns in `regex` cost 120 us a path, 6 s of ansible's history)."""
+    first = frozenset(i for i in compiled.path_first if compiled.path_patterns[i])
+    if not first:
         return None
-    union = regex.compile("|".join(f"(?:{p})" for p in patterns))
+    matcher = compiled.path_matcher
     known: dict[str, bool] = {}
 
     def test(path: str) -> bool:
         answer = known.get(path)
         if answer is None:
-            answer = known[path] = union.search(path) is not None
+            answer = known[path] = not first.isdisjoint(matcher.matching(path))
         return answer
 
     return test
