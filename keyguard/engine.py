@@ -15,7 +15,7 @@ import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from keyguard.context import documentation_strings, embedded_context
+from keyguard.context import EXAMPLE, documentation_strings, embedded_context
 from keyguard.controls import controls
 from keyguard.entropy import random_floor, shannon
 from keyguard.filters import Candidate, rejecting_filter
@@ -541,9 +541,15 @@ def _locate(data: bytes, path: str, raws: list[_Raw], rules: Sequence[Rule]) -> 
     findings: list[Finding] = []
     documentation = documentation_strings(data) if raws else []
     for raw in raws:
+        rule = rules[raw.rule]
+        embedded = embedded_context(documentation, raw.secret_start)
+        if embedded == EXAMPLE and "docs" in rule.active_filters():
+            # A setting shown in a module's documentation string is an instruction for people,
+            # as on a Markdown page: what the `docs` filter drops (hygiene rules); a credential
+            # there is still reported, ranked as an example.
+            continue
         line, column = _line_col(data, raw.secret_start)
         end_line, end_column = _line_col(data, raw.secret_end)
-        rule = rules[raw.rule]
         findings.append(
             Finding(
                 rule_id=rule.id,
@@ -562,7 +568,7 @@ def _locate(data: bytes, path: str, raws: list[_Raw], rules: Sequence[Rule]) -> 
                 tags=controls(rule),
                 provider=rule.provider,
                 key_info=describe_key(raw.secret) if rule.category == "private-key" else None,
-                content_context=embedded_context(documentation, raw.secret_start),
+                content_context=embedded,
             )
         )
     return findings

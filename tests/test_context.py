@@ -209,3 +209,25 @@ def test_templates_and_command_results_are_not_passwords(tmp_path: Path) -> None
     (tmp_path / "win_uri.ps1").write_text(f"$password = {value}\n")
     found = {f["path"] for f in json.loads(run(tmp_path, "--format", "json").stdout)["findings"]}
     assert found == {"tasks.yml", "win_uri.ps1"}
+
+
+def test_a_setting_in_a_documentation_string_is_an_instruction_not_a_hygiene_finding(
+    tmp_path: Path,
+) -> None:
+    module = (
+        "EXAMPLES = r'''\n- name: fetch over a self-signed endpoint\n  get_url:\n"
+        "    url: https://example.internal/file\n    validate_certs: no\n'''\n\n"
+        "import json\n\n\ndef main():\n    print(json.dumps({}))\n"
+    )
+    (tmp_path / "get_url.py").write_text(module, encoding="utf-8")
+    done = run(tmp_path, "--format", "json")
+    rules_lines = {(f["rule_id"], f["line"]) for f in json.loads(done.stdout)["findings"]}
+    assert ("hygiene.tls-verify-disabled-config", 5) not in rules_lines
+    # the same setting in a playbook is reported
+    (tmp_path / "site.yml").write_text(
+        "- get_url:\n    url: https://x.internal/f\n    validate_certs: no\n"
+    )
+    found = json.loads(run(tmp_path, "--format", "json").stdout)["findings"]
+    assert [(f["path"], f["rule_id"]) for f in found if f["path"] == "site.yml"] == [
+        ("site.yml", "hygiene.tls-verify-disabled-config")
+    ]
