@@ -18,6 +18,7 @@ BLOB = "a" * 40
 def sample() -> HistoryCache:
     stored = ["github.pat", "e" * 64, "ghp_…(40)", 2, 3, 2, 43, "high", None, None, None]
     stored += ["inner.tar!config/.env", "cell 2, line 1"]  # archive member, notebook cell
+    stored += ["example"]  # the content's context (a module's EXAMPLES string)
     return HistoryCache(
         ruleset="rules-digest",
         max_size=1000,
